@@ -1,0 +1,185 @@
+"""`devspeech corpus ...`: parse options, call the library, print."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from devspeech.records import KINDS
+
+_KIND_CHOICE = click.Choice(["auto", *KINDS])
+
+
+@click.group()
+def corpus() -> None:
+    """Mine code and developer prose into utterances."""
+
+
+@corpus.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="utterances.jsonl to write.",
+)
+@click.option(
+    "--package",
+    "packages",
+    multiple=True,
+    metavar="NAME",
+    help="An installed distribution to mine (repeatable).",
+)
+@click.option("--stdlib", is_flag=True, help="Mine Python's standard library.")
+@click.option(
+    "--help-of",
+    "help_of",
+    default="",
+    metavar="TOOL,...",
+    help="Mine the --help output of these tools; missing tools are skipped.",
+)
+@click.option("--limit", type=click.IntRange(min=1), help="Write at most N utterances.")
+@click.option("--mix", help="Kind proportions, e.g. code=0.4,shell=0.2,prose=0.4.")
+@click.option("--kinds", default=",".join(KINDS), show_default=True, help="Kinds to keep.")
+@click.option(
+    "--max-words",
+    type=click.IntRange(min=1),
+    default=25,
+    show_default=True,
+    help="Longest utterance in spoken words.",
+)
+@click.option(
+    "--max-seconds",
+    type=click.FloatRange(min=0.5),
+    default=12.0,
+    show_default=True,
+    help="Longest utterance in estimated seconds.",
+)
+@click.option("--workers", type=click.IntRange(min=1), help="Processes (default: all cores).")
+@click.option(
+    "--summary-json",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the run's counts as JSON.",
+)
+@click.pass_obj
+def mine(
+    settings,
+    sources,
+    output,
+    packages,
+    stdlib,
+    help_of,
+    limit,
+    mix,
+    kinds,
+    max_words,
+    max_seconds,
+    workers,
+    summary_json,
+) -> None:  # type: ignore[no-untyped-def]
+    """Mine SOURCES (directories or git repositories) and other sources into utterances."""
+    from devspeech.corpus.api import MineRequest, run_mine
+
+    tools = tuple(t.strip() for t in help_of.split(",") if t.strip())
+    if not (sources or packages or stdlib or tools):
+        raise click.UsageError(
+            "give at least one source: a directory, --package, --stdlib or --help-of"
+        )
+    chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
+    if unknown := [k for k in chosen if k not in KINDS]:
+        raise click.BadParameter(
+            f"unknown kind(s) {unknown}; expected {list(KINDS)}", param_hint="--kinds"
+        )
+    request = MineRequest(
+        directories=tuple(sources),
+        packages=tuple(packages),
+        stdlib=stdlib,
+        help_of=tools,
+        output=output,
+        limit=limit,
+        mix=mix,
+        kinds=chosen,
+        max_words=max_words,
+        max_seconds=max_seconds,
+        workers=workers,
+        seed=settings.seed,
+    )
+    summary = run_mine(request, progress=settings.verbosity >= 0)
+    if summary_json:
+        summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
+    if settings.verbosity >= 0:
+        from devspeech.corpus.mine import write_summary_line
+
+        click.echo(write_summary_line(summary, output), err=True)
+
+
+@corpus.command()
+@click.argument("text")
+@click.option("--kind", type=_KIND_CHOICE, default="auto", show_default=True)
+@click.option("--variants", type=click.IntRange(min=1, max=50), default=3, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per variant.")
+@click.pass_obj
+def speak(settings, text, kind, variants, as_json) -> None:  # type: ignore[no-untyped-def]
+    """Show how TEXT is said: spoken variants with their styles, and its keywords."""
+    from devspeech.corpus.guess import guess_kind
+    from devspeech.corpus.keywords import extract_keywords
+    from devspeech.corpus.verbalize import Unspeakable, speak_variants
+
+    if not text.strip():
+        raise click.BadParameter("TEXT is empty", param_hint="TEXT")
+    if kind == "auto":
+        kind = guess_kind(text)
+    try:
+        said = speak_variants(text, kind, settings.seed, variants)
+    except Unspeakable as error:
+        raise click.ClickException(str(error)) from None
+    keywords = extract_keywords(text, kind)
+    if as_json:
+        for variant in said:
+            click.echo(
+                json.dumps(
+                    {
+                        "text": text,
+                        "kind": kind,
+                        "spoken": variant.spoken,
+                        "style": str(variant.style),
+                        "keywords": list(keywords),
+                    }
+                )
+            )
+        return
+    click.echo(f"kind: {kind}")
+    click.echo(f"keywords: {', '.join(keywords) or '(none)'}")
+    for variant in said:
+        click.echo(f"- {variant.spoken}\n    style: {variant.style}")
+
+
+@corpus.command()
+@click.argument("utterances", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--top",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many top keywords to list.",
+)
+def stats(utterances: Path, as_json: bool, top: int) -> None:
+    """Statistics of an utterances file."""
+    from devspeech.corpus.stats import compute_stats, format_stats
+
+    from devspeech.jsonl import read_jsonl
+    from devspeech.records import Utterance
+
+    result = compute_stats(read_jsonl(utterances, Utterance.from_dict), top=top)
+    if result.utterances == 0:
+        raise click.ClickException(f"{utterances}: holds no utterances")
+    if as_json:
+        json.dump(result.to_dict(), sys.stdout, indent=2)
+        click.echo()
+    else:
+        click.echo(format_stats(result))

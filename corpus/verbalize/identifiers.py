@@ -1,0 +1,118 @@
+"""Identifiers into words: case conventions, protected terms, abbreviations, acronyms."""
+
+from __future__ import annotations
+
+import re
+
+from devspeech.corpus.verbalize.chooser import Chooser
+from devspeech.corpus.verbalize.lexicon import (
+    ABBREVIATIONS,
+    SHORT_WORDS,
+    WORD_ACRONYMS,
+    technical_terms,
+)
+from devspeech.corpus.verbalize.numbers import say_integer
+from devspeech.corpus.verbalize.words import is_word, split_compound
+
+# HTTPServer -> HTTP, Server; parseJSON2 -> parse, JSON, 2; utf8 -> utf, 8
+_PART_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+_DUNDER_RE = re.compile(r"__([A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)__")
+_VOWELS = frozenset("aeiouy")
+
+
+def identifier_case(name: str) -> str:
+    """The casing convention of an identifier: snake, screaming, kebab, camel, pascal or flat."""
+    core = name.strip("_")
+    letters = [c for c in core if c.isalpha()]
+    if "-" in core:
+        return "kebab"
+    if "_" in core:
+        return "screaming" if letters and all(c.isupper() for c in letters) else "snake"
+    has_upper = any(c.isupper() for c in letters)
+    has_lower = any(c.islower() for c in letters)
+    if has_upper and has_lower:
+        return "camel" if letters[0].islower() else ("pascal" if _is_multipart(core) else "flat")
+    if has_upper and len(letters) > 1:
+        return "acronym"
+    return "flat"
+
+
+def _is_multipart(core: str) -> bool:
+    return len(_PART_RE.findall(core)) > 1
+
+
+def split_identifier(name: str) -> list[str]:
+    """The word parts of an identifier, in written case: useState -> [use, State]."""
+    parts: list[str] = []
+    for chunk in re.split(r"[_\-]+", name):
+        if chunk:
+            parts.extend(_PART_RE.findall(chunk))
+    return parts
+
+
+def say_part(part: str, chooser: Chooser) -> str:
+    """One word part of an identifier."""
+    if part.isdigit():
+        return say_integer(part, chooser.style, chooser.rng)
+    lower = part.lower()
+    terms = technical_terms()
+    if lower in ABBREVIATIONS and (lower not in terms or chooser.style.abbrev == "expanded"):
+        letters, expanded = ABBREVIATIONS[lower]
+        return expanded if chooser.style.abbrev == "expanded" else letters
+    if lower in terms:
+        return chooser.pick_form(terms[lower])
+    if len(part) > 1 and part.isupper():
+        if lower in WORD_ACRONYMS:
+            return WORD_ACRONYMS[lower]
+        if len(lower) < 3 or not _VOWELS & set(lower) or not is_word(lower, 3.0):
+            return " ".join(lower)
+        return lower
+    if len(lower) == 1:
+        return lower
+    if len(lower) == 2 and lower not in SHORT_WORDS:
+        return " ".join(lower)
+    if not _VOWELS & set(lower):
+        return " ".join(lower)
+    if is_word(lower):
+        return lower
+    pieces = split_compound(lower)
+    return " ".join(pieces)
+
+
+_FORMATTER_WORDS = {
+    "camel": ("camel",),
+    "pascal": ("pascal", "title"),
+    "snake": ("snake",),
+    "screaming": ("all caps", "screaming"),
+    "kebab": ("kebab",),
+}
+_SYMBOL_JOIN = {"snake": " underscore ", "screaming": " underscore ", "kebab": " dash "}
+
+
+def say_identifier(name: str, chooser: Chooser) -> str:
+    """An identifier as words, following the style's case convention."""
+    lower = name.lower()
+    terms = technical_terms()
+    if lower in terms and lower not in ABBREVIATIONS:
+        return chooser.pick_form(terms[lower])
+    if dunder := _DUNDER_RE.fullmatch(name):
+        inner = " ".join(say_part(p, chooser) for p in split_identifier(dunder.group(1)))
+        if chooser.style.case == "symbols":
+            return f"double underscore {inner} double underscore"
+        return f"dunder {inner}"
+    leading = len(name) - len(name.lstrip("_"))
+    trailing = len(name) - len(name.rstrip("_")) if name.strip("_") else 0
+    core = name.strip("_")
+    if not core:
+        return " ".join(["underscore"] * len(name))
+    case = identifier_case(core)
+    parts = [say_part(p, chooser) for p in split_identifier(core)]
+    if case in _SYMBOL_JOIN and chooser.style.case == "symbols":
+        body = _SYMBOL_JOIN[case].join(parts)
+        if case == "screaming":
+            body = "all caps " + body
+    elif case in _FORMATTER_WORDS and chooser.style.case == "formatter" and len(parts) > 1:
+        body = chooser.pick_form(_FORMATTER_WORDS[case]) + " " + " ".join(parts)
+    else:
+        body = " ".join(parts)
+    return " ".join(["underscore"] * leading + [body] + ["underscore"] * trailing)

@@ -1,0 +1,98 @@
+"""Path-like words (paths, file names, dotted names, flags, URLs) said piece by piece."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from devspeech.corpus.verbalize.chooser import Chooser
+from devspeech.corpus.verbalize.identifiers import say_identifier
+from devspeech.corpus.verbalize.lexicon import BRACKETS, EXTENSIONS, OPERATORS
+from devspeech.corpus.verbalize.numbers import DIGIT_WORDS, say_number
+
+
+class Unspeakable(ValueError):
+    """The text holds something with no spoken form (an emoji, a CJK character, an arrow)."""
+
+
+_PIECE_RE = re.compile(
+    r"\d+(?:\.\d+)+(?![\w])|[A-Za-z_]+(?:[A-Za-z_]|\d+(?=[A-Za-z_]))*\d*(?!\.\d)|\d+|.", re.S
+)
+_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_IPV4_RE = re.compile(r"(?:\d{1,3}\.){3}\d{1,3}")
+
+SEPARATORS: dict[str, str] = {
+    ".": "dot",
+    "/": "slash",
+    "-": "dash",
+    "_": "underscore",
+    "~": "tilde",
+    ":": "colon",
+    "@": "at",
+    "=": "equals",
+    ",": "comma",
+    "+": "plus",
+    "*": "star",
+    "$": "dollar",
+    "%": "percent",
+    "#": "hash",
+    "!": "bang",
+    "?": "question mark",
+    "^": "caret",
+    "&": "ampersand",
+    "'": "quote",
+    '"': "quote",
+    "\\": "backslash",
+    "<": "less than",
+    ">": "greater than",
+    "|": "pipe",
+    ";": "semicolon",
+    "`": "backtick",
+}
+
+
+def say_char(char: str, chooser: Chooser) -> str:
+    """A single character that is not part of a word or number."""
+    if char in BRACKETS[chooser.style.brackets]:
+        return BRACKETS[chooser.style.brackets][char]
+    if char in SEPARATORS:
+        return SEPARATORS[char]
+    if char in OPERATORS:
+        return chooser.pick(OPERATORS[char])
+    if char.isspace():
+        return ""
+    folded = unicodedata.normalize("NFKD", char).encode("ascii", "ignore").decode()
+    if folded.isalpha():
+        return folded.lower()
+    raise Unspeakable(f"no spoken form for {char!r} (U+{ord(char):04X})")
+
+
+def say_ipv4(address: str) -> str:
+    """127.0.0.1 -> "one two seven dot zero dot zero dot one"."""
+    return " dot ".join(" ".join(DIGIT_WORDS[int(c)] for c in part) for part in address.split("."))
+
+
+def say_pieces(word: str, chooser: Chooser, *, versions: bool) -> str:
+    """A path-like word: names, numbers and separators, each said in turn."""
+    pieces = _PIECE_RE.findall(word)
+    out: list[str] = []
+    for index, piece in enumerate(pieces):
+        before = pieces[index - 1] if index else ""
+        after = pieces[index + 1] if index + 1 < len(pieces) else ""
+        if _NAME_RE.fullmatch(piece):
+            ext = piece.lower()
+            if before == "." and ext in EXTENSIONS and not (after[:1].isalnum()):
+                letters, spoken = EXTENSIONS[ext]
+                out.append(spoken if chooser.style.abbrev == "expanded" else letters)
+            else:
+                out.append(say_identifier(piece, chooser))
+        elif _IPV4_RE.fullmatch(piece):
+            out.append(say_ipv4(piece))
+        elif piece[0].isdigit():
+            out.append(say_number(piece, chooser.style, chooser.rng, version=versions))
+        elif piece == "-" and before[:1].isalpha() and after[:1].isalpha():
+            if chooser.style.case != "words":
+                out.append("dash")
+        else:
+            out.append(say_char(piece, chooser))
+    return " ".join(w for w in out if w)

@@ -1,0 +1,63 @@
+"""Entry points: one text of a kind into one or several spoken variants."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+
+from devspeech.corpus.verbalize.chooser import Chooser
+from devspeech.corpus.verbalize.code import say_code
+from devspeech.corpus.verbalize.pieces import Unspeakable
+from devspeech.corpus.verbalize.prose import say_prose
+from devspeech.corpus.verbalize.shell import say_shell
+from devspeech.corpus.verbalize.style import Style
+
+from devspeech.records import utterance_id
+from devspeech.seeding import derive_seed, item_rng
+
+SPOKEN_RE = re.compile(r"[a-z]+(?:'[a-z]+)*(?: [a-z]+(?:'[a-z]+)*)*")
+
+__all__ = ["SPOKEN_RE", "Spoken", "Unspeakable", "speak", "speak_variants"]
+
+
+@dataclass(frozen=True, slots=True)
+class Spoken:
+    """One way of saying a text, and the conventions it followed."""
+
+    spoken: str
+    style: Style
+
+
+def speak(text: str, kind: str, style: Style, rng_seed: int = 0) -> str:
+    """Say `text` of `kind` (code, shell or prose) under `style`; Unspeakable if it can't be."""
+    chooser = Chooser(style, random.Random(derive_seed(rng_seed, text)))
+    if kind == "code":
+        said = say_code(text, chooser)
+    elif kind == "shell":
+        said = say_shell(text, chooser)
+    elif kind == "prose":
+        said = say_prose(text, chooser)
+    else:
+        raise ValueError(f"unknown kind {kind!r}")
+    spoken = " ".join(said.lower().split())
+    if not SPOKEN_RE.fullmatch(spoken):
+        raise Unspeakable(f"no clean spoken form for {text!r} (got {spoken!r})")
+    return spoken
+
+
+def speak_variants(text: str, kind: str, seed: int, count: int = 1) -> list[Spoken]:
+    """`count` spoken variants with sampled styles, seeded by (seed, utterance id, variant)."""
+    item = utterance_id(kind, text)
+    variants: list[Spoken] = []
+    seen: set[str] = set()
+    for index in range(count):
+        for attempt in range(8):
+            rng = item_rng(seed, item, index, attempt)
+            style = Style.sample(rng)
+            spoken = speak(text, kind, style, rng.getrandbits(32))
+            if spoken not in seen:
+                break
+        seen.add(spoken)
+        variants.append(Spoken(spoken, style))
+    return variants

@@ -1,0 +1,3 @@
+from devspeech.cli import main
+
+main()

@@ -1,0 +1,82 @@
+"""The `devspeech` command: a thin click layer over the library.
+
+Stage groups are imported only when invoked, so `devspeech --help` never pays for
+heavy imports.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import sys
+from dataclasses import dataclass
+
+import click
+
+from devspeech import __version__
+from devspeech.errors import DevspeechError
+
+# command name -> (module, attribute, one-line help shown by `devspeech --help`)
+_LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "corpus": ("devspeech.corpus.cli", "corpus", "Mine code and developer prose into utterances."),
+    "quickstart": (
+        "devspeech.quickstart",
+        "quickstart_command",
+        "Run every stage at small scale, offline.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Options owned by the root group, visible to every subcommand as `ctx.obj`."""
+
+    seed: int
+    verbosity: int
+
+
+class LazyGroup(click.Group):
+    """A group whose subcommands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _LAZY_COMMANDS:
+            module_name, attribute, _ = _LAZY_COMMANDS[cmd_name]
+            return getattr(importlib.import_module(module_name), attribute)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, _LAZY_COMMANDS[name][2]) for name in self.list_commands(ctx)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DevspeechError as error:
+            raise click.ClickException(str(error)) from None
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="devspeech")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random choice.")
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("-q", "--quiet", count=True, help="Less output: warnings and errors only.")
+@click.pass_context
+def cli(ctx: click.Context, seed: int, verbose: int, quiet: int) -> None:
+    """Speech data and honest benchmarks for people who talk to their computers about code."""
+    verbosity = verbose - quiet
+    level = {-1: logging.WARNING, 0: logging.INFO, 1: logging.DEBUG}[max(-1, min(1, verbosity))]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s", force=True)
+    ctx.obj = Settings(seed=seed, verbosity=verbosity)
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    cli(prog_name="devspeech")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

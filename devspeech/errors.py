@@ -1,0 +1,17 @@
+"""Errors that name the item at fault and how to fix it; the CLI prints them as one line."""
+
+
+class DevspeechError(Exception):
+    """Base class of every error devspeech raises on purpose."""
+
+
+class InputError(DevspeechError):
+    """The user's input (a path, a package, a file, an option) cannot be used."""
+
+
+class RecordError(InputError):
+    """A record read from disk does not match its contract."""
+
+
+class NothingMinedError(InputError):
+    """A source held nothing that could become an utterance."""

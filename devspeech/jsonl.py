@@ -1,0 +1,50 @@
+"""JSON Lines files of records: atomic writes, validated reads with line numbers in errors."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, Protocol, TypeVar
+
+from devspeech.errors import InputError, RecordError
+
+
+class _Record(Protocol):
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+R = TypeVar("R")
+
+
+def write_jsonl(path: Path, records: Iterable[_Record]) -> int:
+    """Write records one per line to `path` atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    count = 0
+    with tmp.open("w", encoding="utf-8", newline="\n") as handle:
+        for record in records:
+            handle.write(json.dumps(record.to_dict(), ensure_ascii=False, sort_keys=True))
+            handle.write("\n")
+            count += 1
+        handle.flush()
+        os.fsync(handle.fileno())
+    tmp.replace(path)
+    return count
+
+
+def read_jsonl(path: Path, from_dict: Any) -> Iterator[R]:
+    """Yield records built by `from_dict`; a bad line raises an error naming file and line."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file")
+    with path.open(encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield from_dict(json.loads(line))
+            except json.JSONDecodeError as error:
+                raise InputError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+            except RecordError as error:
+                raise InputError(f"{path}:{number}: {error}") from None
