@@ -1,0 +1,1 @@
+"""Benchmark stage: Whisper models scored on developer speech (issue: benchmark)."""

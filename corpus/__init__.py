@@ -1,0 +1,1 @@
+"""Corpus stage: real code, commands and developer prose into spoken utterances."""

@@ -1,0 +1,1 @@
+"""Fine-tune stage: LoRA on generated speech, merge and export."""
