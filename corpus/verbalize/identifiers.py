@@ -18,6 +18,18 @@ from devspeech.corpus.verbalize.words import is_word, split_compound
 _PART_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _DUNDER_RE = re.compile(r"__([A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)__")
 _VOWELS = frozenset("aeiouy")
+_ONSETS = frozenset(
+    "bl br ch cl cr dr fl fr gl gr kn ph pl pr qu sc sh sk sl sm sn sp st sw th tr tw wh wr".split()  # noqa: SIM905 - a word list reads best as words
+)
+
+
+def _pronounceable(word: str) -> bool:
+    """Whether a non-word can be read as a word ("foo", "repr") rather than spelled ("lru")."""
+    if not _VOWELS & set(word):
+        return False
+    if len(word) <= 4 and word[0] not in _VOWELS and word[1] not in _VOWELS:
+        return word[:2] in _ONSETS
+    return True
 
 
 def identifier_case(name: str) -> str:
@@ -64,17 +76,17 @@ def say_part(part: str, chooser: Chooser) -> str:
     if len(part) > 1 and part.isupper():
         if lower in WORD_ACRONYMS:
             return WORD_ACRONYMS[lower]
-        if len(lower) < 3 or not _VOWELS & set(lower) or not is_word(lower, 3.0):
-            return " ".join(lower)
-        return lower
+        if (len(lower) >= 4 and _VOWELS & set(lower)) or is_word(lower, 3.0):
+            return lower
+        return " ".join(lower)
     if len(lower) == 1:
         return lower
     if len(lower) == 2 and lower not in SHORT_WORDS:
         return " ".join(lower)
-    if not _VOWELS & set(lower):
-        return " ".join(lower)
     if is_word(lower):
         return lower
+    if not _pronounceable(lower):
+        return " ".join(lower)
     pieces = split_compound(lower)
     return " ".join(pieces)
 

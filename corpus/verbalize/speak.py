@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from devspeech.corpus.verbalize.chooser import Chooser
@@ -21,6 +22,17 @@ SPOKEN_RE = re.compile(r"[a-z]+(?:'[a-z]+)*(?: [a-z]+(?:'[a-z]+)*)*")
 __all__ = ["SPOKEN_RE", "Spoken", "Unspeakable", "speak", "speak_variants"]
 
 
+def fold_accents(text: str) -> str:
+    """Latin letters with diacritics as their base letters: "café" -> "cafe"."""
+    if text.isascii():
+        return text
+    folded = []
+    for char in text:
+        base = unicodedata.normalize("NFKD", char)[0] if not char.isascii() else char
+        folded.append(base if base.isascii() and base.isalpha() else char)
+    return "".join(folded)
+
+
 @dataclass(frozen=True, slots=True)
 class Spoken:
     """One way of saying a text, and the conventions it followed."""
@@ -32,6 +44,7 @@ class Spoken:
 def speak(text: str, kind: str, style: Style, rng_seed: int = 0) -> str:
     """Say `text` of `kind` (code, shell or prose) under `style`; Unspeakable if it can't be."""
     chooser = Chooser(style, random.Random(derive_seed(rng_seed, text)))
+    text = fold_accents(text)
     if kind == "code":
         said = say_code(text, chooser)
     elif kind == "shell":

@@ -1,0 +1,34 @@
+"""The standard library and three installed packages, mined whole (slow: about a minute)."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+from devspeech.corpus.mine import MineOptions, mine
+from devspeech.corpus.sources import scan_package, scan_stdlib
+from devspeech.corpus.sources.stdlib import stdlib_root
+from devspeech.corpus.verbalize.speak import SPOKEN_RE
+
+pytestmark = pytest.mark.slow
+
+
+def test_stdlib_and_three_packages_give_thousands_of_every_kind() -> None:
+    scans = [
+        scan_stdlib(),
+        scan_package("click"),
+        scan_package("markdown-it-py"),
+        scan_package("tqdm"),
+    ]
+    utterances, summary = mine(scans, MineOptions())
+    assert summary.written["code"] > 1000 and summary.written["prose"] > 1000
+    assert summary.written["shell"] > 0
+    for u in utterances:
+        assert SPOKEN_RE.fullmatch(u.spoken), u
+    for u in utterances[::500]:
+        if u.source.startswith("stdlib/"):
+            path, line = u.source.removeprefix("stdlib/").rsplit(":", 1)
+            text = (stdlib_root() / path).read_text(encoding="utf-8").split("\n")[int(line) - 1]
+            assert u.text in text
+            if u.kind == "code" and not u.text.endswith(":"):
+                ast.parse(u.text)
