@@ -7,7 +7,7 @@ from devspeech.corpus.verbalize.identifiers import say_identifier
 from devspeech.corpus.verbalize.lexer import Token, code_tokens, split_string
 from devspeech.corpus.verbalize.lexicon import BRACKETS, CLOSERS, OPENERS, OPERATORS
 from devspeech.corpus.verbalize.numbers import say_number
-from devspeech.corpus.verbalize.pieces import say_char
+from devspeech.corpus.verbalize.pieces import say_char, say_quotes
 from devspeech.corpus.verbalize.prose import say_prose
 
 
@@ -49,11 +49,7 @@ def say_string(token: str, chooser: Chooser) -> str:
     """A string literal: prefix letters, quotes, and its content as prose."""
     prefix, quote, content = split_string(token)
     words = [" ".join(prefix.lower())] if prefix else []
-    if len(quote) == 3:
-        opening = closing = "triple quote"
-    else:
-        opening = "quote" if quote == '"' else chooser.pick((("quote", 1.0), ("single quote", 0.4)))
-        closing = "end quote" if chooser.style.punct == "full" else "quote"
+    opening, closing = say_quotes(quote, chooser)
     if not content and chooser.style.names == "varied" and chooser.rng.random() < 0.5:
         return " ".join([*words, "empty string"])
     words.append(opening)

@@ -51,6 +51,14 @@ SEPARATORS: dict[str, str] = {
 }
 
 
+def say_quotes(quote: str, chooser: Chooser) -> tuple[str, str]:
+    """How the opening and closing quotes of a string are said."""
+    if len(quote) == 3:
+        return "triple quote", "triple quote"
+    opening = "quote" if quote == '"' else chooser.pick((("quote", 1.0), ("single quote", 0.4)))
+    return opening, "end quote" if chooser.style.punct == "full" else "quote"
+
+
 def say_char(char: str, chooser: Chooser) -> str:
     """A single character that is not part of a word or number."""
     if char in BRACKETS[chooser.style.brackets]:

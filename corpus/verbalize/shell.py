@@ -7,7 +7,7 @@ import re
 from devspeech.corpus.verbalize.chooser import Chooser
 from devspeech.corpus.verbalize.lexer import shell_tokens
 from devspeech.corpus.verbalize.lexicon import SHELL_OPERATORS
-from devspeech.corpus.verbalize.pieces import say_char, say_pieces
+from devspeech.corpus.verbalize.pieces import say_char, say_pieces, say_quotes
 from devspeech.corpus.verbalize.prose import say_prose
 
 _SHORT_FLAGS_RE = re.compile(r"-([A-Za-z]{1,3})")
@@ -33,10 +33,7 @@ def say_shell(text: str, chooser: Chooser) -> str:
             out.append(chooser.pick(SHELL_OPERATORS[token.text]))
         elif token.type == "string":
             quote, content = token.text[0], token.text[1:-1]
-            opening = (
-                "quote" if quote == '"' else chooser.pick((("quote", 1.0), ("single quote", 0.4)))
-            )
-            closing = "end quote" if chooser.style.punct == "full" else "quote"
+            opening, closing = say_quotes(quote, chooser)
             out.extend((opening, say_prose(content, chooser), closing))
         elif token.type == "word":
             out.append(say_shell_word(token.text, chooser))
