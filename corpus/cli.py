@@ -112,9 +112,9 @@ def mine(
     if summary_json:
         summary_json.write_text(json.dumps(summary.to_dict(), indent=2) + "\n")
     if settings.verbosity >= 0:
-        from devspeech.corpus.mine import write_summary_line
+        from devspeech.corpus.mine import format_summary
 
-        click.echo(write_summary_line(summary, output), err=True)
+        click.echo(format_summary(summary, output), err=True)
 
 
 @corpus.command()

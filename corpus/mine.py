@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devspeech.corpus.extract.candidate import Candidate
+from devspeech.corpus.extract.sentences import looks_like_prose
 from devspeech.corpus.filters import (
     estimate_seconds,
     has_markup,
@@ -129,6 +130,7 @@ def extract(document: Document, text: str) -> Iterator[Candidate]:
 
 
 _VERDICTS: dict[tuple[str, str], tuple[str, str] | str] = {}
+_VERDICTS_OPTIONS: list[MineOptions] = []  # the options the cache was filled under
 _VERDICT_CACHE_SIZE = 500_000
 
 
@@ -138,6 +140,9 @@ def _judge(candidate: Candidate, options: MineOptions) -> tuple[str, str] | str:
     The verdict depends only on kind, text and options (one set per process and run), so a
     line met again in another file (`import os`) is not verbalized twice.
     """
+    if [options] != _VERDICTS_OPTIONS:
+        _VERDICTS.clear()
+        _VERDICTS_OPTIONS[:] = [options]
     key = (candidate.kind, candidate.text)
     if (verdict := _VERDICTS.get(key)) is None:
         if len(_VERDICTS) >= _VERDICT_CACHE_SIZE:
@@ -155,8 +160,6 @@ def _judge_uncached(candidate: Candidate, options: MineOptions) -> tuple[str, st
     if candidate.kind == "prose":
         if has_markup(text):
             return "markup"
-        from devspeech.corpus.extract.sentences import looks_like_prose
-
         if not looks_like_prose(text):
             return "not a sentence"
         if not is_english(text):
@@ -177,9 +180,6 @@ def _judge_uncached(candidate: Candidate, options: MineOptions) -> tuple[str, st
 
 def mine_document(document: Document, options: MineOptions) -> DocumentResult:
     """Utterances of one document, in line order, and the reasons others were left out."""
-    if _VERDICTS and _VERDICTS.get(("options", "")) != repr(options):
-        _VERDICTS.clear()
-    _VERDICTS[("options", "")] = repr(options)
     filtered: Counter[str] = Counter()
     try:
         text = read_document(document)
@@ -298,7 +298,7 @@ def _nothing_minable(scan: SourceScan, summary: MineSummary) -> str:
     return f"{scan.label}: nothing minable ({files}{'; skipped: ' + detail if detail else ''})"
 
 
-def write_summary_line(summary: MineSummary, output: Path) -> str:
+def format_summary(summary: MineSummary, output: Path) -> str:
     """The one-screen report after a run."""
     lines = [f"wrote {sum(summary.written.values())} utterances to {output}"]
     lines.append("  by kind: " + ", ".join(f"{k} {summary.written.get(k, 0)}" for k in KINDS))

@@ -23,7 +23,7 @@ class QuickstartOptions:
 def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, Path]:  # type: ignore[no-untyped-def]
     """Run the pipeline's stages in order; returns what each wrote."""
     from devspeech.corpus.api import MineRequest, run_mine
-    from devspeech.corpus.mine import write_summary_line
+    from devspeech.corpus.mine import format_summary
     from devspeech.corpus.stats import compute_stats, format_stats
     from devspeech.jsonl import read_jsonl
     from devspeech.records import Utterance
@@ -45,7 +45,7 @@ def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, 
         ),
         progress=True,
     )
-    echo(write_summary_line(summary, utterances))
+    echo(format_summary(summary, utterances))
     echo("")
     echo(format_stats(compute_stats(read_jsonl(utterances, Utterance.from_dict))))
     return {"utterances": utterances}
