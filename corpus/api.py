@@ -9,7 +9,6 @@ from devspeech.corpus.mine import MineOptions, MineSummary, mine
 from devspeech.corpus.sample import parse_mix
 from devspeech.corpus.sources import scan_directory, scan_help, scan_package, scan_stdlib
 from devspeech.corpus.sources.base import SourceScan
-
 from devspeech.jsonl import write_jsonl
 from devspeech.records import KINDS
 

@@ -171,7 +171,6 @@ def speak(settings, text, kind, variants, as_json) -> None:  # type: ignore[no-u
 def stats(utterances: Path, as_json: bool, top: int) -> None:
     """Statistics of an utterances file."""
     from devspeech.corpus.stats import compute_stats, format_stats
-
     from devspeech.jsonl import read_jsonl
     from devspeech.records import Utterance
 

@@ -25,7 +25,6 @@ from devspeech.corpus.privacy import find_personal_data, find_secret
 from devspeech.corpus.sample import balanced_sample
 from devspeech.corpus.sources.base import Document, SourceScan
 from devspeech.corpus.verbalize import Unspeakable, speak_variants
-
 from devspeech.errors import NothingMinedError
 from devspeech.records import KINDS, Kind, Utterance, utterance_id
 

@@ -10,7 +10,6 @@ from dataclasses import asdict, dataclass
 from devspeech.corpus.filters import estimate_seconds
 from devspeech.corpus.verbalize.lexicon import technical_terms
 from devspeech.corpus.verbalize.words import COMMON_ZIPF, zipf
-
 from devspeech.records import Utterance
 
 

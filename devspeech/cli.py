@@ -19,6 +19,11 @@ from devspeech.errors import DevspeechError
 # command name -> (module, attribute, one-line help shown by `devspeech --help`)
 _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "corpus": ("devspeech.corpus.cli", "corpus", "Mine code and developer prose into utterances."),
+    "generate": (
+        "devspeech.generator.cli",
+        "generate",
+        "Speak utterances into a Hugging Face speech dataset.",
+    ),
     "quickstart": (
         "devspeech.quickstart",
         "quickstart_command",

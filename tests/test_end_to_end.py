@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 
 import pytest
+
 from devspeech.corpus.mine import MineOptions, mine
 from devspeech.corpus.sources import scan_package, scan_stdlib
 from devspeech.corpus.sources.stdlib import stdlib_root

@@ -1,6 +1,7 @@
 """`corpus speak --kind auto` guesses the kind of a typed text."""
 
 import pytest
+
 from devspeech.corpus.guess import guess_kind
 
 

@@ -1,6 +1,7 @@
 """Keywords: technical terms ranked first, common English never."""
 
 import pytest
+
 from devspeech.corpus.keywords import extract_keywords
 
 CASES = [

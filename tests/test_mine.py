@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from devspeech.corpus.api import MineRequest, run_mine
 from devspeech.corpus.mine import MineOptions, mine
 from devspeech.corpus.sample import balanced_sample, parse_mix
 from devspeech.corpus.sources import scan_directory, scan_help, scan_package
-
 from devspeech.errors import InputError, NothingMinedError
 from devspeech.jsonl import read_jsonl
 from devspeech.records import Utterance, utterance_id

@@ -1,6 +1,7 @@
 """Secrets and personal data are recognised so that no published line carries them."""
 
 import pytest
+
 from devspeech.corpus.privacy import find_personal_data, find_secret
 
 SECRETS = [

@@ -1,6 +1,7 @@
 """Exact verbalizations of named edge cases under two fixed styles."""
 
 import pytest
+
 from devspeech.corpus.verbalize import Style, Unspeakable, speak, speak_variants
 from devspeech.corpus.verbalize.speak import SPOKEN_RE
 

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from devspeech.corpus.sources.base import Document, SourceScan, format_of
 from devspeech.corpus.sources.licenses import license_of_directory
-
 from devspeech.errors import InputError
 
 SKIP_DIRS = frozenset(

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from devspeech.corpus.sources.base import Document, SourceScan, format_of
 from devspeech.corpus.sources.licenses import license_of_distribution
-
 from devspeech.errors import InputError
 
 

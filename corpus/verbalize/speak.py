@@ -13,7 +13,6 @@ from devspeech.corpus.verbalize.pieces import Unspeakable
 from devspeech.corpus.verbalize.prose import say_prose
 from devspeech.corpus.verbalize.shell import say_shell
 from devspeech.corpus.verbalize.style import Style
-
 from devspeech.records import utterance_id
 from devspeech.seeding import derive_seed, item_rng
 

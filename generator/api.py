@@ -1,0 +1,315 @@
+"""The generation job as a library call: what `devspeech generate` runs.
+
+Shards are independent units of work: each is rendered row by row (in a pool of
+worker processes when asked), written under a temporary name and renamed when
+complete. A rerun skips complete shards, so a killed run resumes with nothing lost
+and nothing repeated, and the bytes never depend on the number of workers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import logging
+import multiprocessing
+import shutil
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from devspeech.errors import InputError
+from devspeech.generator.augment import AUGMENT_LEVELS
+from devspeech.generator.dataset import shard_files, write_shard
+from devspeech.generator.plan import RowPlan, ShardPlan, plan_shards
+from devspeech.generator.render import Rendered, Renderer, RenderSetup
+from devspeech.generator.rooms import room_bank
+from devspeech.generator.voices import get_engine, select_voices, split_pools
+from devspeech.jsonl import read_jsonl
+from devspeech.records import Utterance
+
+log = logging.getLogger(__name__)
+
+RECIPE_FILE = "recipe.json"
+STATE_DIR = ".devspeech"
+BABBLE_LINES = 12
+
+
+@dataclass(frozen=True)
+class GenerateOptions:
+    """Everything that decides the bytes of a dataset (the recipe)."""
+
+    engines: tuple[str, ...] = ("espeak", "piper")
+    voices: tuple[str, ...] = ()
+    limit: int | None = None
+    hours: float | None = None
+    augment: str = "default"
+    clean_fraction: float = 0.1
+    longform_fraction: float = 0.2
+    heldout_engine: str | None = "auto"
+    heldout_voices: tuple[str, ...] = ()
+    heldout_count: int = 2
+    noise_dir: Path | None = None
+    rooms: int = 48
+    rows_per_shard: int = 500
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.augment not in AUGMENT_LEVELS:
+            raise InputError(
+                f"--augment {self.augment!r}; choose one of {', '.join(AUGMENT_LEVELS)}"
+            )
+        for name in ("clean_fraction", "longform_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InputError(f"--{name.replace('_', '-')} must be between 0 and 1")
+        if self.limit is not None and self.limit < 1:
+            raise InputError("--limit must be at least 1")
+        if self.hours is not None and self.hours <= 0:
+            raise InputError("--hours must be positive")
+        if self.rows_per_shard < 1:
+            raise InputError("--rows-per-shard must be at least 1")
+
+    def resolved_heldout_engine(self) -> str | None:
+        if self.heldout_engine != "auto":
+            return self.heldout_engine or None
+        return "piper" if "piper" in self.engines and len(self.engines) > 1 else None
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    """How this run does the work; never changes the bytes."""
+
+    workers: int = 1
+    num_shards: int = 1
+    shard_index: int = 0
+    overwrite: bool = False
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        if self.num_shards < 1 or not 0 <= self.shard_index < self.num_shards:
+            raise InputError("--shard-index must be in [0, --num-shards)")
+        if self.workers < 1:
+            raise InputError("--workers must be at least 1")
+
+
+@dataclass
+class GenerateSummary:
+    output: Path
+    shards_written: int = 0
+    shards_skipped: int = 0
+    shards_left: int = 0
+    rows: Counter[str] = field(default_factory=Counter)
+    seconds: Counter[str] = field(default_factory=Counter)
+    voices: int = 0
+    failures: Counter[str] = field(default_factory=Counter)
+    elapsed_s: float = 0.0
+
+
+def corpus_hash(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def recipe_of(options: GenerateOptions, utterances_path: Path) -> dict[str, object]:
+    recipe = asdict(options)
+    recipe["noise_dir"] = str(options.noise_dir) if options.noise_dir else None
+    recipe["heldout_engine"] = options.resolved_heldout_engine()
+    recipe["corpus_sha256"] = corpus_hash(utterances_path)
+    recipe["corpus_file"] = utterances_path.name
+    return recipe
+
+
+def _claim_output(output: Path, recipe: dict[str, object], overwrite: bool) -> None:
+    """Refuse a folder holding another recipe unless `overwrite`; record ours."""
+    path = output / RECIPE_FILE
+    if path.is_file():
+        existing = json.loads(path.read_text(encoding="utf-8"))
+        if existing != recipe:
+            if not overwrite:
+                changed = sorted(
+                    k for k in {*existing, *recipe} if existing.get(k) != recipe.get(k)
+                )
+                raise InputError(
+                    f"{output} holds a dataset of another recipe "
+                    f"(differs in {', '.join(changed)}); pass --overwrite to replace it"
+                )
+            shutil.rmtree(output / "data", ignore_errors=True)
+            shutil.rmtree(output / STATE_DIR, ignore_errors=True)
+    elif output.exists() and any(output.iterdir()) and not overwrite:
+        raise InputError(f"{output} is not empty and holds no devspeech dataset; pass --overwrite")
+    output.mkdir(parents=True, exist_ok=True)
+    partial = output / f".{RECIPE_FILE}.partial"
+    partial.write_text(json.dumps(recipe, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
+def load_utterances(path: Path) -> list[Utterance]:
+    utterances = list(read_jsonl(path, Utterance.from_dict))
+    if not utterances:
+        raise InputError(f"{path} holds no utterances")
+    return utterances
+
+
+def prepare(
+    options: GenerateOptions, utterances: list[Utterance], cache_dir: Path
+) -> tuple[RenderSetup, list[ShardPlan]]:
+    """Resolve voices, plan every shard, and describe the renderer workers will build."""
+    available = [v for name in options.engines for v in get_engine(name).voices()]
+    voices = select_voices(available, options.voices)
+    heldout_engine = options.resolved_heldout_engine()
+    pools = split_pools(voices, heldout_engine, options.heldout_voices, options.heldout_count)
+    shards = plan_shards(
+        utterances,
+        options.seed,
+        limit=options.limit,
+        hours=options.hours,
+        longform_fraction=options.longform_fraction,
+        heldout=bool(pools.heldout),
+        rows_per_shard=options.rows_per_shard,
+    )
+    babble = tuple(
+        u.spoken for u in sorted(utterances, key=lambda u: u.id)[:BABBLE_LINES] if u.kind == "prose"
+    ) or tuple(u.spoken for u in utterances[:BABBLE_LINES])
+    setup = RenderSetup(
+        seed=options.seed,
+        augment=options.augment,
+        clean_fraction=options.clean_fraction,
+        pools=pools,
+        rooms=options.rooms if options.augment != "none" else 0,
+        cache_dir=cache_dir,
+        noise_dir=options.noise_dir,
+        babble_lines=babble,
+    )
+    return setup, shards
+
+
+_WORKER: Renderer | None = None
+
+
+def _init_worker(setup: RenderSetup) -> None:
+    global _WORKER
+    _WORKER = Renderer(setup)
+
+
+def _render_in_worker(plan: RowPlan) -> Rendered:
+    assert _WORKER is not None
+    return _WORKER.render(plan)
+
+
+def _rendered(setup: RenderSetup, rows: Iterator[RowPlan], workers: int) -> Iterator[Rendered]:
+    """Rendered rows in plan order, from this process or a pool of `workers`."""
+    if workers <= 1:
+        renderer = Renderer(setup)
+        yield from map(renderer.render, rows)
+        return
+    context = multiprocessing.get_context("forkserver")
+    with context.Pool(workers, initializer=_init_worker, initargs=(setup,)) as pool:
+        yield from pool.imap(_render_in_worker, rows, chunksize=2)
+
+
+def generate(
+    utterances_path: Path, output: Path, options: GenerateOptions, run: RunOptions = RunOptions()
+) -> GenerateSummary:
+    """Build (or finish) the dataset for `options` in `output`; returns what was done."""
+    started = time.perf_counter()
+    utterances = load_utterances(utterances_path)
+    if options.noise_dir is not None:
+        from devspeech.generator.noise import load_noise_dir
+
+        load_noise_dir(options.noise_dir)  # fail before any work on a bad noise file
+    recipe = recipe_of(options, utterances_path)
+    _claim_output(output, recipe, run.overwrite)
+    state = output / STATE_DIR
+    setup, shards = prepare(options, utterances, state)
+    if setup.rooms:
+        room_bank(setup.seed, setup.rooms, setup.cache_dir, workers=run.workers)
+    mine = [s for i, s in enumerate(shards) if i % run.num_shards == run.shard_index]
+    summary = GenerateSummary(output=output)
+    todo = [s for s in mine if not (output / "data" / s.name).is_file()]
+    summary.shards_skipped = len(mine) - len(todo)
+    bar = _progress_bar(sum(len(s.rows) for s in todo), run.progress)
+    audio_s = 0.0
+    results = _rendered(setup, (row for shard in todo for row in shard.rows), run.workers)
+    for shard in todo:
+        rows, failures = [], Counter()
+        for result in itertools.islice(results, len(shard.rows)):
+            if result.row is None:
+                failures[result.failure] += 1
+            else:
+                rows.append(result.row)
+                audio_s += result.row["duration_s"]
+            if bar is not None:
+                rate = audio_s / max(time.perf_counter() - started, 1e-9)
+                bar.set_postfix_str(f"{audio_s / 3600:.2f} h audio, {rate:.0f}x real time")
+                bar.update(1)
+        _write_failures(state, shard.name, failures)
+        write_shard(output / "data" / shard.name, rows)
+        summary.shards_written += 1
+    if bar is not None:
+        bar.close()
+    summary.shards_left = sum(1 for s in shards if not (output / "data" / s.name).is_file())
+    _fill_totals(summary, output)
+    if summary.shards_left == 0:
+        from devspeech.generator.card import write_card
+
+        write_card(output, recipe, summary)
+    summary.elapsed_s = time.perf_counter() - started
+    return summary
+
+
+def _progress_bar(total: int, enabled: bool):
+    if not enabled or total == 0:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="clip", desc="generate", dynamic_ncols=True)
+
+
+def _write_failures(state: Path, shard: str, failures: Counter[str]) -> None:
+    folder = state / "failures"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{shard}.json").write_text(
+        json.dumps(dict(sorted(failures.items()))), encoding="utf-8"
+    )
+
+
+def _fill_totals(summary: GenerateSummary, output: Path) -> None:
+    """Rows, hours and voices of every complete shard, and failures recorded beside them."""
+    import pyarrow.parquet as pq
+
+    voices: set[str] = set()
+    for path in shard_files(output):
+        split = path.name.split("-", 1)[0]
+        table = pq.read_table(path, columns=["duration_s", "speaker"])
+        summary.rows[split] += table.num_rows
+        summary.seconds[split] += float(sum(table.column("duration_s").to_pylist()))
+        voices.update(f"{s['engine']}:{s['voice']}" for s in table.column("speaker").to_pylist())
+        failure_file = output / STATE_DIR / "failures" / f"{path.name}.json"
+        if failure_file.is_file():
+            summary.failures.update(json.loads(failure_file.read_text(encoding="utf-8")))
+    summary.voices = len(voices)
+
+
+def format_summary(summary: GenerateSummary) -> str:
+    lines = [
+        f"wrote {summary.output} ({summary.shards_written} shard(s) written, "
+        f"{summary.shards_skipped} already complete, {summary.elapsed_s:.1f} s)"
+    ]
+    for split in ("train", "validation", "test", "test_heldout"):
+        if summary.rows[split]:
+            lines.append(
+                f"  {split:<13} {summary.rows[split]:>7} rows "
+                f"{summary.seconds[split] / 3600:8.3f} h"
+            )
+    lines.append(f"  voices        {summary.voices:>7}")
+    failed = sum(summary.failures.values())
+    lines.append(f"  failures      {failed:>7}")
+    for cause, count in summary.failures.most_common(5):
+        lines.append(f"    {count:>5}  {cause}")
+    if summary.shards_left:
+        lines.append(
+            f"  {summary.shards_left} shard(s) still to build by other --shard-index jobs; "
+            "the card is written when all are done"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,191 @@
+"""The dataset card: Hub YAML metadata plus what the data is, how it was made, and its numbers.
+
+The same code renders the card of every generated dataset and the repository's
+DATASET_CARD.md (the card of the reference recipe).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from devspeech.generator.dataset import FEATURES, SPLITS, shard_files
+
+PACKAGES = ("devspeech", "numpy", "scipy", "soundfile", "espeakng-loader", "piper-tts",
+            "onnxruntime", "pyroomacoustics", "audiomentations", "pyarrow")  # fmt: skip
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+def _size_category(rows: int) -> str:
+    for limit, label in ((1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K"),
+                         (1_000_000, "100K<n<1M")):  # fmt: skip
+        if rows < limit:
+            return label
+    return "1M<n<10M"
+
+
+def _features_yaml() -> list[dict[str, Any]]:
+    """`dataset_info.features` in the Hub's YAML form."""
+
+    def convert(name: str, feature: dict[str, Any]) -> dict[str, Any]:
+        kind = feature.get("_type")
+        if kind == "Value":
+            return {"name": name, "dtype": feature["dtype"]}
+        if kind == "Audio":
+            return {"name": name, "dtype": {"audio": {"sampling_rate": feature["sampling_rate"]}}}
+        if kind == "List":
+            inner = convert(name, feature["feature"])
+            return {"name": name, "list": inner.get("dtype", inner.get("struct"))}
+        return {"name": name, "struct": [convert(k, v) for k, v in feature.items()]}
+
+    return [convert(name, feature) for name, feature in FEATURES.items()]
+
+
+def collect_stats(root: Path) -> dict[str, Any]:
+    """Per split: rows, hours, kinds, engines, long-form rows; and the source licenses."""
+    import pyarrow.parquet as pq
+
+    splits: dict[str, dict[str, Any]] = {}
+    licenses: Counter[str] = Counter()
+    for path in shard_files(root):
+        split = path.name.split("-", 1)[0]
+        table = pq.read_table(
+            path, columns=["duration_s", "kind", "speaker", "segments", "license"]
+        )
+        empty = {"rows": 0, "seconds": 0.0, "kinds": Counter(), "engines": Counter()}
+        entry = splits.setdefault(split, {**empty, "longform": 0, "bytes": 0})
+        entry["rows"] += table.num_rows
+        entry["bytes"] += path.stat().st_size
+        entry["seconds"] += float(sum(table.column("duration_s").to_pylist()))
+        entry["kinds"].update(table.column("kind").to_pylist())
+        entry["engines"].update(s["engine"] for s in table.column("speaker").to_pylist())
+        entry["longform"] += sum(len(s) > 1 for s in table.column("segments").to_pylist())
+        for value in table.column("license").to_pylist():
+            licenses.update(value.split(" AND "))
+    return {"splits": splits, "licenses": licenses}
+
+
+def render_card(recipe: dict[str, Any], stats: dict[str, Any], versions: dict[str, str]) -> str:
+    """README.md text: YAML front matter the Hub reads, then the card."""
+    import yaml
+
+    splits = {name: stats["splits"][name] for name in SPLITS if name in stats["splits"]}
+    total_rows = sum(s["rows"] for s in splits.values())
+    licenses: Counter[str] = stats["licenses"]
+    known = sorted(k for k in licenses if k != "unknown")
+    metadata = {
+        "language": ["en"],
+        "license": "other",
+        "license_name": "mixed-source-licenses",
+        "license_details": "Each row's `license` column names the license of its source.",
+        "task_categories": ["automatic-speech-recognition"],
+        "size_categories": [_size_category(total_rows)],
+        "tags": ["speech", "synthetic", "tts", "code", "developer", "devspeech"],
+        "pretty_name": "devspeech synthetic developer speech",
+        "configs": [
+            {
+                "config_name": "default",
+                "data_files": [{"split": name, "path": f"data/{name}-*"} for name in splits],
+            }
+        ],
+        "dataset_info": {
+            "features": _features_yaml(),
+            "splits": [
+                {"name": name, "num_examples": s["rows"], "num_bytes": s["bytes"]}
+                for name, s in splits.items()
+            ],
+        },
+    }
+    front = yaml.safe_dump(metadata, sort_keys=False, allow_unicode=True, width=100)
+    lines = [
+        "---",
+        front.rstrip(),
+        "---",
+        "",
+        "# devspeech synthetic developer speech",
+        "",
+        "Speech of people dictating code, shell commands and developer talk, made by",
+        "[devspeech](https://github.com/devspeech/devspeech) from real source code: each row",
+        "pairs the written form (`text`, what a model should output) with the words a person",
+        "would say for it (`spoken`), its technical `keywords`, and word and segment timestamps",
+        "aligned to the audio actually written.",
+        "",
+        "## What it is, and what it is not",
+        "",
+        "- Synthetic: every voice is a TTS engine (espeak-ng, Piper, optionally Coqui), widened",
+        "  by speed, pitch and vocal-tract perturbation, then put in simulated rooms with noise",
+        "  and microphone effects. It teaches vocabulary and formatting; it is no substitute for",
+        "  real recordings when measuring a model for production.",
+        "- `test_heldout` is spoken by an engine and voices that `train` never heard, so scores",
+        "  there estimate transfer to new voices; train/validation/test are disjoint by text.",
+        "- Long-form rows (several utterances with pauses, up to 30 s) carry one segment per",
+        "  utterance, for training and checking timestamp prediction.",
+        "",
+        "## Statistics",
+        "",
+        "| split | rows | hours | long-form rows | code | shell | prose | engines |",
+        "|---|---:|---:|---:|---:|---:|---:|---|",
+    ]
+    for name, s in splits.items():
+        engines = ", ".join(f"{e} {n}" for e, n in sorted(s["engines"].items()))
+        lines.append(
+            f"| {name} | {s['rows']} | {s['seconds'] / 3600:.3f} | {s['longform']} | "
+            f"{s['kinds'].get('code', 0)} | {s['kinds'].get('shell', 0)} | "
+            f"{s['kinds'].get('prose', 0)} | {engines} |"
+        )
+    lines += [
+        "",
+        "## Source licenses",
+        "",
+        "Rows are mined from code under these licenses (rows per license):",
+        "",
+        *[f"- {name}: {licenses[name]}" for name in known],
+        *([f"- unknown: {licenses['unknown']}"] if licenses.get("unknown") else []),
+        "",
+        "## Recipe",
+        "",
+        "```json",
+        *_json_lines(recipe),
+        "```",
+        "",
+        "Package versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
+        "",
+        "## Load it",
+        "",
+        "```python",
+        "from datasets import Audio, load_dataset",
+        "",
+        'ds = load_dataset("path/or/hub-id")  # decoding `audio` needs torchcodec',
+        'raw = ds["train"].cast_column("audio", Audio(decode=False))  # FLAC bytes, no decoder',
+        "```",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _json_lines(recipe: dict[str, Any]) -> list[str]:
+    import json
+
+    return json.dumps(recipe, indent=2, sort_keys=True).splitlines()
+
+
+def write_card(root: Path, recipe: dict[str, Any], summary: object = None) -> Path:
+    """Write root/README.md from the recipe and the shards on disk."""
+    text = render_card(recipe, collect_stats(root), package_versions())
+    path = root / "README.md"
+    partial = root / ".README.md.partial"
+    partial.write_text(text, encoding="utf-8")
+    partial.replace(path)
+    return path

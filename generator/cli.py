@@ -1,0 +1,149 @@
+"""`devspeech generate` and `devspeech publish`: parse options, call the library, print."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from devspeech.generator.augment import AUGMENT_LEVELS
+
+
+@click.command()
+@click.argument("utterances", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Dataset folder to write (or resume).",
+)
+@click.option(
+    "--engines",
+    default="espeak,piper",
+    show_default=True,
+    help="Comma-separated TTS engines: espeak, piper, coqui.",
+)
+@click.option(
+    "--voices",
+    default=None,
+    metavar="LIST|@FILE",
+    help="Voices to use: engine:name or name patterns (wildcards), or @file with one per line.",
+)
+@click.option("--list-voices", is_flag=True, help="Print the voices of --engines and exit.")
+@click.option("--limit", type=int, default=None, help="At most this many utterances.")
+@click.option("--hours", type=float, default=None, help="Stop at about this many hours of audio.")
+@click.option(
+    "--augment",
+    type=click.Choice(AUGMENT_LEVELS),
+    default="default",
+    show_default=True,
+    help="Strength of rooms, noise, perturbation and channel effects.",
+)
+@click.option(
+    "--clean-fraction",
+    type=float,
+    default=0.1,
+    show_default=True,
+    help="Share of rows left without any augmentation.",
+)
+@click.option(
+    "--longform-fraction",
+    type=float,
+    default=0.2,
+    show_default=True,
+    help="Share of train rows packing several utterances into up to 30 s.",
+)
+@click.option(
+    "--heldout-engine",
+    default="auto",
+    show_default=True,
+    help="Engine only test_heldout hears ('auto': piper when several engines, 'none').",
+)
+@click.option(
+    "--heldout-voices",
+    default=None,
+    metavar="LIST|@FILE",
+    help="Voices only test_heldout hears (default: 2 per engine).",
+)
+@click.option(
+    "--noise-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Folder of wav/flac/ogg noise recordings to mix in.",
+)
+@click.option(
+    "--rooms", type=int, default=48, show_default=True, help="Simulated rooms in the bank."
+)
+@click.option("--rows-per-shard", type=int, default=500, show_default=True)
+@click.option("--workers", type=int, default=None, help="Worker processes (default: CPU count).")
+@click.option(
+    "--num-shards",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Split the work into this many jobs ...",
+)
+@click.option(
+    "--shard-index", type=int, default=0, show_default=True, help="... and run this one of them."
+)
+@click.option("--overwrite", is_flag=True, help="Replace a dataset of another recipe in --output.")
+@click.pass_obj
+def generate(
+    settings,
+    utterances: Path,
+    output: Path,
+    engines: str,
+    voices: str | None,
+    list_voices: bool,
+    limit: int | None,
+    hours: float | None,
+    augment: str,
+    clean_fraction: float,
+    longform_fraction: float,
+    heldout_engine: str,
+    heldout_voices: str | None,
+    noise_dir: Path | None,
+    rooms: int,
+    rows_per_shard: int,
+    workers: int | None,
+    num_shards: int,
+    shard_index: int,
+    overwrite: bool,
+) -> None:
+    """Speak UTTERANCES (a utterances.jsonl) into a Hugging Face speech dataset."""
+    from devspeech.generator.api import GenerateOptions, RunOptions, format_summary, generate
+    from devspeech.generator.voices import get_engine, parse_engines, read_voice_patterns
+
+    engine_names = parse_engines(engines)
+    if list_voices:
+        for name in engine_names:
+            for voice in get_engine(name).voices():
+                click.echo(f"{voice.key}\t{voice.accent}")
+        return
+    options = GenerateOptions(
+        engines=engine_names,
+        voices=read_voice_patterns(voices),
+        limit=limit,
+        hours=hours,
+        augment=augment,
+        clean_fraction=clean_fraction,
+        longform_fraction=longform_fraction,
+        heldout_engine=None if heldout_engine == "none" else heldout_engine,
+        heldout_voices=read_voice_patterns(heldout_voices),
+        noise_dir=noise_dir,
+        rooms=rooms,
+        rows_per_shard=rows_per_shard,
+        seed=settings.seed,
+    )
+    run = RunOptions(
+        workers=workers or os.cpu_count() or 1,
+        num_shards=num_shards,
+        shard_index=shard_index,
+        overwrite=overwrite,
+        progress=settings.verbosity >= 0 and sys.stderr.isatty(),
+    )
+    summary = generate(utterances, output, options, run)
+    click.echo(format_summary(summary))

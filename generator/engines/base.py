@@ -1,0 +1,42 @@
+"""The interface every speech engine implements, and the voices it offers."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import Protocol
+
+from devspeech.generator.speech import Speaker, Speech
+
+
+@dataclass(frozen=True, slots=True)
+class Voice:
+    """One voice of an engine: a name users pass to `--voices` and the accent it speaks."""
+
+    engine: str
+    name: str
+    accent: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.engine}:{self.name}"
+
+
+class SynthesisError(Exception):
+    """An engine could not speak one utterance; the item is skipped and counted."""
+
+
+class Engine(Protocol):
+    """A TTS engine: lists its voices and speaks a line with word timings at 16 kHz."""
+
+    name: str
+
+    def voices(self) -> list[Voice]: ...
+
+    def draw_speaker(self, voice: Voice, rng: random.Random) -> Speaker:
+        """Prosody for one item (rate, pitch and any engine knobs), drawn from `rng`."""
+        ...
+
+    def synthesize(self, spoken: str, speaker: Speaker, rng: random.Random) -> Speech:
+        """Speak `spoken` (lowercase words and spaces); one timing per word, in order."""
+        ...

@@ -1,0 +1,170 @@
+"""Build one dataset row from its plan: speak, pack, augment, time-align, encode."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from devspeech.generator.audio import encode_flac
+from devspeech.generator.augment import LEVELS, Acoustics, augment
+from devspeech.generator.engines.base import SynthesisError, Voice
+from devspeech.generator.noise import load_noise_dir
+from devspeech.generator.plan import LONGFORM_MAX_S, RowPlan
+from devspeech.generator.rooms import room_bank
+from devspeech.generator.speech import SAMPLE_RATE, Speaker, WordTiming, check_timings
+from devspeech.generator.voices import VoicePools, get_engine
+from devspeech.seeding import item_rng
+
+_LONGFORM_SPEECH_S = LONGFORM_MAX_S * 0.88  # room for the slowest speed perturbation
+
+
+@dataclass(frozen=True)
+class RenderSetup:
+    """Everything a worker needs to build any row; small enough to send to each process."""
+
+    seed: int
+    augment: str
+    clean_fraction: float
+    pools: VoicePools
+    rooms: int
+    cache_dir: Path
+    noise_dir: Path | None
+    babble_lines: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A finished row, or the reason the row could not be built."""
+
+    row: dict[str, Any] | None
+    failure: str = ""
+
+
+class Renderer:
+    """Per-process state: the room bank, babble talkers and noise files, loaded once."""
+
+    def __init__(self, setup: RenderSetup) -> None:
+        self.setup = setup
+        self.level = LEVELS[setup.augment]
+        rooms = room_bank(setup.seed, setup.rooms, setup.cache_dir) if setup.rooms else []
+        noise = load_noise_dir(setup.noise_dir) if setup.noise_dir else []
+        self.acoustics = Acoustics(tuple(rooms), self._babble(), tuple(noise))
+
+    def _babble(self) -> tuple[np.ndarray, ...]:
+        """Other voices of this run, spoken once per process from a fixed list of lines."""
+        voices = [v for v in self.setup.pools.seen if v.engine == "espeak"] or list(
+            self.setup.pools.seen
+        )
+        clips = []
+        for i, line in enumerate(self.setup.babble_lines):
+            rng = item_rng(self.setup.seed, "babble", i)
+            voice = voices[rng.randrange(len(voices))]
+            engine = get_engine(voice.engine)
+            try:
+                clips.append(engine.synthesize(line, engine.draw_speaker(voice, rng), rng).audio)
+            except SynthesisError:
+                continue
+        return tuple(clips)
+
+    def pool(self, split: str) -> tuple[Voice, ...]:
+        return self.setup.pools.heldout if split == "test_heldout" else self.setup.pools.seen
+
+    def render(self, plan: RowPlan) -> Rendered:
+        try:
+            return Rendered(self._render(plan))
+        except SynthesisError as error:
+            return Rendered(None, str(error))
+
+    def _render(self, plan: RowPlan) -> dict[str, Any]:
+        rng = item_rng(self.setup.seed, "row", plan.row_id)
+        voice = _choose_voice(self.pool(plan.split), rng)
+        engine = get_engine(voice.engine)
+        speaker = engine.draw_speaker(voice, rng)
+        audio, words, segments = self._speak(plan, engine, speaker, rng)
+        clean = rng.random() < self.setup.clean_fraction
+        result = augment(audio, self.level, clean, self.acoustics, rng)
+        duration = len(result.audio) / SAMPLE_RATE
+        words = _remap(words, result.ratio, result.offset, duration)
+        segments = _remap(segments, result.ratio, result.offset, duration)
+        check_timings(words, duration)
+        members = plan.utterances[: len(segments)]
+        first = members[0]
+        return {
+            "id": plan.row_id,
+            "audio": {
+                "bytes": encode_flac(result.audio, SAMPLE_RATE),
+                "path": f"{plan.row_id}.flac",
+            },
+            "text": " ".join(u.text for u in members),
+            "spoken": " ".join(u.spoken for u in members),
+            "kind": first.kind,
+            "language": first.language
+            if all(u.language == first.language for u in members)
+            else "",
+            "keywords": list(dict.fromkeys(k for u in members for k in u.keywords)),
+            "words": [w.to_dict() for w in words],
+            "segments": [
+                {"text": u.text, "start": s.start, "end": s.end}
+                for u, s in zip(members, segments, strict=True)
+            ],
+            "speaker": speaker.to_dict(),
+            "augmentation": result.record,
+            "duration_s": round(duration, 3),
+            "source": " | ".join(dict.fromkeys(u.source for u in members)),
+            "license": " AND ".join(dict.fromkeys(u.license for u in members)),
+        }
+
+    def _speak(
+        self, plan: RowPlan, engine: Any, speaker: Speaker, rng: random.Random
+    ) -> tuple[np.ndarray, tuple[WordTiming, ...], tuple[WordTiming, ...]]:
+        """Speech for each utterance, joined by natural pauses; one segment per utterance."""
+        pieces: list[np.ndarray] = []
+        words: list[WordTiming] = []
+        segments: list[WordTiming] = []
+        position = 0.0
+        for index, utterance in enumerate(plan.utterances):
+            speech = engine.synthesize(utterance.spoken, speaker, rng)
+            if index and position + speech.duration_s > _LONGFORM_SPEECH_S:
+                break
+            pieces.append(speech.audio)
+            words += [w.shifted(position) for w in speech.words]
+            segments.append(
+                WordTiming(
+                    utterance.text,
+                    position + speech.words[0].start,
+                    position + speech.words[-1].end,
+                )
+            )
+            position += speech.duration_s
+            if index + 1 < len(plan.utterances):
+                pause = np.zeros(int(rng.uniform(0.3, 1.2) * SAMPLE_RATE), dtype=np.float32)
+                pieces.append(pause)
+                position += len(pause) / SAMPLE_RATE
+        return np.concatenate(pieces), tuple(words), tuple(segments)
+
+
+def _choose_voice(pool: tuple[Voice, ...], rng: random.Random) -> Voice:
+    """An engine uniformly, then one of its voices, so one big engine does not drown the rest."""
+    engines = sorted({v.engine for v in pool})
+    engine = engines[rng.randrange(len(engines))]
+    own = [v for v in pool if v.engine == engine]
+    return own[rng.randrange(len(own))]
+
+
+def _remap(
+    spans: tuple[WordTiming, ...], ratio: float, offset: float, duration: float
+) -> tuple[WordTiming, ...]:
+    """Move spans through t -> t * ratio + offset, rounded to ms, kept in order and in the clip."""
+    out: list[WordTiming] = []
+    floor = 0.0
+    limit = int(duration * 1000) / 1000
+    for span in spans:
+        start = min(max(round(span.start * ratio + offset, 3), floor), limit)
+        end = min(max(round(span.end * ratio + offset, 3), start), limit)
+        out.append(WordTiming(span.word, start, end))
+        floor = end
+    return tuple(out)
