@@ -9,22 +9,21 @@ and nothing repeated, and the bytes never depend on the number of workers.
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
 import logging
 import multiprocessing
+import queue
 import shutil
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from devspeech.errors import InputError
 from devspeech.generator.augment import AUGMENT_LEVELS
 from devspeech.generator.dataset import shard_files, write_shard
-from devspeech.generator.plan import RowPlan, ShardPlan, plan_shards
-from devspeech.generator.render import Rendered, Renderer, RenderSetup
+from devspeech.generator.plan import ShardPlan, plan_shards
+from devspeech.generator.render import Renderer, RenderSetup
 from devspeech.generator.rooms import room_bank
 from devspeech.generator.voices import get_engine, select_voices, split_pools
 from devspeech.jsonl import read_jsonl
@@ -117,7 +116,7 @@ def recipe_of(options: GenerateOptions, utterances_path: Path) -> dict[str, obje
     recipe["heldout_engine"] = options.resolved_heldout_engine()
     recipe["corpus_sha256"] = corpus_hash(utterances_path)
     recipe["corpus_file"] = utterances_path.name
-    return recipe
+    return json.loads(json.dumps(recipe))  # the form it takes on disk: lists, not tuples
 
 
 def _claim_output(output: Path, recipe: dict[str, object], overwrite: bool) -> None:
@@ -184,28 +183,33 @@ def prepare(
     return setup, shards
 
 
-_WORKER: Renderer | None = None
+_PROGRESS = None
 
 
-def _init_worker(setup: RenderSetup) -> None:
-    global _WORKER
-    _WORKER = Renderer(setup)
+def _init_worker(progress) -> None:
+    global _PROGRESS
+    _PROGRESS = progress
 
 
-def _render_in_worker(plan: RowPlan) -> Rendered:
-    assert _WORKER is not None
-    return _WORKER.render(plan)
+def _render_shard(setup: RenderSetup, shard: ShardPlan) -> tuple[list[dict], Counter[str]]:
+    """Every row of one shard, in order, in a fresh process.
 
-
-def _rendered(setup: RenderSetup, rows: Iterator[RowPlan], workers: int) -> Iterator[Rendered]:
-    """Rendered rows in plan order, from this process or a pool of `workers`."""
-    if workers <= 1:
-        renderer = Renderer(setup)
-        yield from map(renderer.render, rows)
-        return
-    context = multiprocessing.get_context("forkserver")
-    with context.Pool(workers, initializer=_init_worker, initargs=(setup,)) as pool:
-        yield from pool.imap(_render_in_worker, rows, chunksize=2)
+    espeak-ng keeps synthesis state between calls inside a process, so a shard is
+    always rendered from the same starting state: that is what makes the bytes
+    independent of how many workers share the work.
+    """
+    renderer = Renderer(setup)
+    rows: list[dict] = []
+    failures: Counter[str] = Counter()
+    for plan in shard.rows:
+        result = renderer.render(plan)
+        if result.row is None:
+            failures[result.failure] += 1
+        else:
+            rows.append(result.row)
+        if _PROGRESS is not None:
+            _PROGRESS.put(result.row["duration_s"] if result.row else 0.0)
+    return rows, failures
 
 
 def generate(
@@ -229,23 +233,25 @@ def generate(
     todo = [s for s in mine if not (output / "data" / s.name).is_file()]
     summary.shards_skipped = len(mine) - len(todo)
     bar = _progress_bar(sum(len(s.rows) for s in todo), run.progress)
+    context = multiprocessing.get_context("forkserver")
+    progress = context.Queue()
     audio_s = 0.0
-    results = _rendered(setup, (row for shard in todo for row in shard.rows), run.workers)
-    for shard in todo:
-        rows, failures = [], Counter()
-        for result in itertools.islice(results, len(shard.rows)):
-            if result.row is None:
-                failures[result.failure] += 1
-            else:
-                rows.append(result.row)
-                audio_s += result.row["duration_s"]
-            if bar is not None:
-                rate = audio_s / max(time.perf_counter() - started, 1e-9)
-                bar.set_postfix_str(f"{audio_s / 3600:.2f} h audio, {rate:.0f}x real time")
-                bar.update(1)
-        _write_failures(state, shard.name, failures)
-        write_shard(output / "data" / shard.name, rows)
-        summary.shards_written += 1
+    with context.Pool(
+        min(run.workers, max(1, len(todo))), _init_worker, (progress,), maxtasksperchild=1
+    ) as pool:
+        pending = {s.name: (s, pool.apply_async(_render_shard, (setup, s))) for s in todo}
+        while pending:
+            audio_s += _drain(progress, bar, audio_s, started)
+            for name, (shard, result) in list(pending.items()):
+                if not result.ready():
+                    continue
+                rows, failures = result.get()
+                _write_failures(state, shard.name, failures)
+                write_shard(output / "data" / shard.name, rows)
+                summary.shards_written += 1
+                del pending[name]
+            time.sleep(0.05)
+        audio_s += _drain(progress, bar, audio_s, started)
     if bar is not None:
         bar.close()
     summary.shards_left = sum(1 for s in shards if not (output / "data" / s.name).is_file())
@@ -256,6 +262,22 @@ def generate(
         write_card(output, recipe, summary)
     summary.elapsed_s = time.perf_counter() - started
     return summary
+
+
+def _drain(progress, bar, audio_s: float, started: float) -> float:
+    """Count finished rows reported by workers; returns the audio seconds they added."""
+    added = 0.0
+    while True:
+        try:
+            seconds = progress.get_nowait()
+        except queue.Empty:
+            return added
+        added += seconds
+        if bar is not None:
+            total = audio_s + added
+            rate = total / max(time.perf_counter() - started, 1e-9)
+            bar.set_postfix_str(f"{total / 3600:.2f} h audio, {rate:.0f}x real time")
+            bar.update(1)
 
 
 def _progress_bar(total: int, enabled: bool):

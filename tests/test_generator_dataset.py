@@ -1,0 +1,246 @@
+"""`devspeech generate` end to end on a small corpus: layout, features, splits, card, resume."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from devspeech.errors import InputError
+from devspeech.generator.api import GenerateOptions, RunOptions, generate
+from devspeech.generator.audio import decode_audio
+from devspeech.generator.dataset import FEATURES, read_rows, shard_files
+from devspeech.generator.speech import WordTiming, check_timings
+from devspeech.jsonl import write_jsonl
+from devspeech.records import Utterance, utterance_id
+
+LINES = [
+    (
+        "code",
+        "python",
+        "df.groupby('user_id').mean()",
+        "df dot group by open paren quote user id quote close paren dot mean open paren close paren",
+    ),
+    ("code", "python", "import numpy as np", "import numpy as n p"),
+    ("code", "python", "for i in range(10):", "for i in range open paren ten close paren colon"),
+    (
+        "code",
+        "python",
+        "return self.cache[key]",
+        "return self dot cache open bracket key close bracket",
+    ),
+    (
+        "code",
+        "python",
+        "x = np.array(values)",
+        "x equals n p dot array open paren values close paren",
+    ),
+    (
+        "code",
+        "python",
+        "assert len(rows) == 3",
+        "assert len open paren rows close paren double equals three",
+    ),
+    ("shell", "bash", "kubectl get pods -n prod", "kube control get pods dash n prod"),
+    ("shell", "bash", "git commit --amend", "git commit dash dash amend"),
+    ("shell", "bash", "pip install -e .", "pip install dash e dot"),
+    ("shell", "bash", "ls -la /tmp", "l s dash l a slash tmp"),
+    (
+        "prose",
+        "",
+        "The parser returns a namespace object.",
+        "the parser returns a namespace object",
+    ),
+    ("prose", "", "Use useState to keep the counter.", "use use state to keep the counter"),
+    ("prose", "", "Run the linter before you push.", "run the linter before you push"),
+    (
+        "prose",
+        "",
+        "The cache is keyed by the request hash.",
+        "the cache is keyed by the request hash",
+    ),
+    (
+        "prose",
+        "",
+        "Pass the token through an environment variable.",
+        "pass the token through an environment variable",
+    ),
+    (
+        "prose",
+        "",
+        "This function raises a value error on bad input.",
+        "this function raises a value error on bad input",
+    ),
+]
+
+
+def _utterances(count: int) -> list[Utterance]:
+    out = []
+    for n in range(count):
+        kind, language, text, spoken = LINES[n % len(LINES)]
+        text = text if n < len(LINES) else f"{text} # {n}"
+        spoken = spoken if n < len(LINES) else f"{spoken} number {n}"
+        out.append(Utterance(utterance_id(kind, text), text, spoken, kind, language,
+                             (text.split()[0],), "test", f"demo/file.py:{n + 1}", "MIT"))  # fmt: skip
+    return out
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    path = tmp_path / "utterances.jsonl"
+    write_jsonl(path, _utterances(60))
+    return path
+
+
+FAST = GenerateOptions(engines=("espeak",), rooms=4, rows_per_shard=20, longform_fraction=0.3)
+
+
+def test_dataset_has_hub_layout_features_and_aligned_timestamps(corpus: Path, tmp_path: Path):
+    out = tmp_path / "ds"
+    summary = generate(corpus, out, FAST)
+    names = [p.name for p in shard_files(out)]
+    assert names == [
+        "test-00000-of-00001.parquet",
+        "test_heldout-00000-of-00001.parquet",
+        "train-00000-of-00002.parquet",
+        "train-00001-of-00002.parquet",
+        "validation-00000-of-00001.parquet",
+    ]
+    assert sum(summary.rows.values()) == sum(
+        1 for split in summary.rows for _ in read_rows(out, split)
+    )
+    assert not summary.failures
+
+    from datasets import Audio, Features, load_dataset
+
+    loaded = load_dataset(str(out))
+    assert loaded["train"].features == Features.from_dict(FEATURES)
+    train = loaded["train"].cast_column("audio", Audio(decode=False))
+    assert len(train) == summary.rows["train"]
+
+    longform = 0
+    for row in read_rows(out, "train"):
+        audio, rate = decode_audio(row["audio"]["bytes"])
+        assert rate == 16_000
+        assert len(audio) / rate == pytest.approx(row["duration_s"], abs=1e-3)
+        words = tuple(WordTiming(w["word"], w["start"], w["end"]) for w in row["words"])
+        assert [w.word for w in words] == row["spoken"].split()
+        check_timings(words, row["duration_s"])
+        segments = tuple(WordTiming(s["text"], s["start"], s["end"]) for s in row["segments"])
+        check_timings(segments, row["duration_s"])
+        assert " ".join(s["text"] for s in row["segments"]) == row["text"]
+        if row["augmentation"]["room"]:
+            # the direct path arrives after the room's delay, so nothing is heard before it
+            assert words[0].start > 0
+        longform += len(segments) > 1
+        if len(segments) > 1:
+            assert row["duration_s"] <= 30.0
+            assert row["id"].startswith("long-")
+    assert longform > 0
+
+
+def test_splits_are_disjoint_by_text_and_heldout_voices_are_unseen(corpus: Path, tmp_path: Path):
+    out = tmp_path / "ds"
+    generate(corpus, out, GenerateOptions(engines=("espeak", "piper"), rooms=4, augment="none"))
+    texts: dict[str, set[str]] = {}
+    voices: dict[str, set[str]] = {}
+    for split in ("train", "validation", "test", "test_heldout"):
+        rows = list(read_rows(out, split, columns=["segments", "speaker"]))
+        texts[split] = {s["text"] for r in rows for s in r["segments"]}
+        voices[split] = {f"{r['speaker']['engine']}:{r['speaker']['voice']}" for r in rows}
+    splits = list(texts)
+    for i, a in enumerate(splits):
+        for b in splits[i + 1 :]:
+            assert not texts[a] & texts[b], (a, b)
+    assert voices["test_heldout"]
+    assert not voices["test_heldout"] & (voices["train"] | voices["validation"] | voices["test"])
+    assert not any(v.startswith("piper:") for v in voices["train"])
+
+
+def test_card_front_matter_parses_and_matches_the_features(corpus: Path, tmp_path: Path):
+    out = tmp_path / "ds"
+    generate(corpus, out, FAST)
+    text = (out / "README.md").read_text(encoding="utf-8")
+    front = yaml.safe_load(text.split("---\n")[1])
+    assert front["task_categories"] == ["automatic-speech-recognition"]
+    assert [f["name"] for f in front["dataset_info"]["features"]] == list(FEATURES)
+    splits = {c["split"]: c["path"] for c in front["configs"][0]["data_files"]}
+    assert splits == {s: f"data/{s}-*" for s in ("train", "validation", "test", "test_heldout")}
+    counts = {s["name"]: s["num_examples"] for s in front["dataset_info"]["splits"]}
+    assert counts == {s: sum(1 for _ in read_rows(out, s, columns=["id"])) for s in splits}
+    assert '"corpus_sha256"' in text and "MIT: " in text
+
+
+PIPER = GenerateOptions(engines=("piper",), rooms=4, rows_per_shard=5, limit=12, seed=3)
+
+
+def _bytes(root: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in shard_files(root)}
+
+
+def test_same_bytes_for_any_worker_count(corpus: Path, tmp_path: Path):
+    one, two = tmp_path / "one", tmp_path / "two"
+    generate(corpus, one, PIPER, RunOptions(workers=1))
+    generate(corpus, two, PIPER, RunOptions(workers=2))
+    assert _bytes(one) == _bytes(two)
+    assert len(_bytes(one)) == 4
+
+
+def test_killed_run_resumes_to_the_same_dataset(corpus: Path, tmp_path: Path):
+    reference, killed = tmp_path / "reference", tmp_path / "killed"
+    generate(corpus, reference, PIPER)
+    command = [sys.executable, "-m", "devspeech", "--seed", "3", "generate", str(corpus), "-o",
+               str(killed), "--engines", "piper", "--rooms", "4", "--rows-per-shard", "5",
+               "--limit", "12", "--workers", "1"]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not shard_files(killed) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.kill()
+    process.wait()
+    partial = len(shard_files(killed))
+    assert 1 <= partial < len(_bytes(reference))
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    assert f"{partial} already complete" in done.stdout
+    assert _bytes(killed) == _bytes(reference)
+
+
+def test_bad_inputs_name_what_is_wrong(corpus: Path, tmp_path: Path):
+    with pytest.raises(
+        InputError, match="no voice matches 'en-us\\+nobody'; available: espeak:en-us\\+m1"
+    ):
+        generate(
+            corpus, tmp_path / "a", GenerateOptions(engines=("espeak",), voices=("en-us+nobody",))
+        )
+    noise = tmp_path / "noise"
+    noise.mkdir()
+    (noise / "fan.wav").write_bytes(b"RIFF not really a wav")
+    with pytest.raises(InputError, match=f"noise file {noise / 'fan.wav'} cannot be read"):
+        generate(corpus, tmp_path / "b", GenerateOptions(engines=("espeak",), noise_dir=noise))
+    out = tmp_path / "c"
+    small = GenerateOptions(engines=("espeak",), rooms=2, limit=4)
+    generate(corpus, out, small)
+    other = GenerateOptions(engines=("espeak",), rooms=2, limit=5)
+    with pytest.raises(InputError, match="another recipe \\(differs in limit\\)"):
+        generate(corpus, out, other)
+    generate(corpus, out, other, RunOptions(overwrite=True))
+    assert sum(1 for s in ("train", "validation", "test") for p in shard_files(out, s)) >= 1
+
+
+def test_noise_files_from_a_folder_are_mixed_in(corpus: Path, tmp_path: Path):
+    import soundfile as sf
+
+    noise = tmp_path / "noise"
+    noise.mkdir()
+    sf.write(noise / "fan.flac", np.random.default_rng(0).standard_normal(8000) * 0.1, 8000)
+    out = tmp_path / "ds"
+    options = GenerateOptions(engines=("espeak",), rooms=2, augment="heavy", noise_dir=noise,
+                              clean_fraction=0.0, limit=30)  # fmt: skip
+    generate(corpus, out, options)
+    labels = {r["augmentation"]["noise"] for r in read_rows(out, "train", columns=["augmentation"])}
+    assert "file:fan.flac" in labels

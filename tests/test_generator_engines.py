@@ -1,0 +1,86 @@
+"""Every engine on a few words, voice perturbation, and the timing invariants they promise."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+from devspeech.generator.engines.base import SynthesisError
+from devspeech.generator.engines.espeak import ACCENTS, VARIANTS, EspeakEngine
+from devspeech.generator.engines.piper import PiperEngine
+from devspeech.generator.perturb import Perturbation, apply_perturbation, change_speed
+from devspeech.generator.speech import SAMPLE_RATE, check_timings
+
+SPOKEN = "import numpy as np dot array open paren x close paren"
+
+
+def _speak(engine, voice_index: int, seed: int, spoken: str = SPOKEN):
+    voice = engine.voices()[voice_index]
+    rng = random.Random(seed)
+    return engine.synthesize(spoken, engine.draw_speaker(voice, rng), rng)
+
+
+@pytest.mark.parametrize("engine", [EspeakEngine(), PiperEngine()], ids=["espeak", "piper"])
+def test_engine_times_every_word_inside_the_clip(engine):
+    speech = _speak(engine, 0, seed=3)
+    assert [w.word for w in speech.words] == SPOKEN.split()
+    check_timings(speech.words, speech.duration_s)
+    assert speech.audio.dtype == np.float32
+    assert 1.5 < speech.duration_s < 8.0
+    assert all(w.end > w.start for w in speech.words)
+    # the first word starts in the first half second and the last ends in the last one
+    assert speech.words[0].start < 0.5
+    assert speech.duration_s - speech.words[-1].end < 0.5
+
+
+@pytest.mark.parametrize("engine", [EspeakEngine(), PiperEngine()], ids=["espeak", "piper"])
+def test_engine_is_deterministic_under_a_seed(engine):
+    first, again, other = (_speak(engine, 0, seed) for seed in (5, 5, 6))
+    assert np.array_equal(first.audio, again.audio)
+    assert first.words == again.words
+    assert not np.array_equal(first.audio, other.audio)
+
+
+def test_espeak_offers_every_accent_and_variant():
+    voices = EspeakEngine().voices()
+    assert len(voices) == len(ACCENTS) * len(VARIANTS)
+    assert {v.accent for v in voices} == set(ACCENTS.values())
+    assert "en-gb-scotland+f3" in {v.name for v in voices}
+
+
+def test_espeak_words_joined_by_the_library_share_one_span():
+    # espeak-ng reports "of the" as one word event; both words still get ordered timings
+    speech = _speak(EspeakEngine(), 0, seed=1, spoken="this is a test of the system")
+    assert [w.word for w in speech.words] == ["this", "is", "a", "test", "of", "the", "system"]
+    of, the = speech.words[4], speech.words[5]
+    assert of.end == the.start
+    check_timings(speech.words, speech.duration_s)
+
+
+def test_espeak_unknown_voice_is_an_error():
+    engine = EspeakEngine()
+    speaker = engine.draw_speaker(engine.voices()[0], random.Random(0))
+    from dataclasses import replace
+
+    with pytest.raises(SynthesisError, match="no voice 'xx-nowhere'"):
+        engine.synthesize("hello", replace(speaker, voice="xx-nowhere"), random.Random(0))
+
+
+def test_speed_scales_length_and_reports_the_ratio():
+    audio = np.random.default_rng(0).standard_normal(SAMPLE_RATE).astype(np.float32)
+    faster, ratio = change_speed(audio, 1.25)
+    assert len(faster) == 12_800
+    assert ratio == pytest.approx(0.8)
+
+
+def test_pitch_and_vocal_tract_warp_keep_length_and_timing():
+    audio = np.sin(np.arange(SAMPLE_RATE) * 2 * np.pi * 220 / SAMPLE_RATE).astype(np.float32)
+    out, ratio = apply_perturbation(audio, Perturbation(semitones=12.0, warp=1.1))
+    assert len(out) == len(audio)
+    assert ratio == 1.0
+    # an octave up moves the strongest frequency from 220 Hz to about 440 Hz
+    spectrum = np.abs(np.fft.rfft(out[2000:-2000]))
+    peak_hz = np.argmax(spectrum) * SAMPLE_RATE / len(out[2000:-2000])
+    assert 420 < peak_hz < 520
