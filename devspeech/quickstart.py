@@ -18,6 +18,9 @@ class QuickstartOptions:
     packages: tuple[str, ...] = ("click", "devspeech")
     stdlib_modules: tuple[str, ...] = ("json", "argparse", "pathlib", "subprocess", "shutil")
     help_of: tuple[str, ...] = ("git", "pip", "python3", "tar", "grep", "ls", "cp", "curl", "ssh")
+    speech_rows: int = 160
+    engines: tuple[str, ...] = ("espeak", "piper")
+    workers: int = 2
 
 
 def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, Path]:  # type: ignore[no-untyped-def]
@@ -31,7 +34,7 @@ def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, 
     options.output.mkdir(parents=True, exist_ok=True)
     utterances = options.output / "utterances.jsonl"
     echo(
-        f"[1/1] corpus: mining {', '.join(options.packages)}, part of the standard library and "
+        f"[1/2] corpus: mining {', '.join(options.packages)}, part of the standard library and "
         f"the --help of {', '.join(options.help_of)}"
     )
     summary = run_mine(
@@ -48,7 +51,33 @@ def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, 
     echo(format_summary(summary, utterances))
     echo("")
     echo(format_stats(compute_stats(read_jsonl(utterances, Utterance.from_dict))))
-    return {"utterances": utterances}
+    echo("")
+    dataset = _generate(options, utterances, echo)
+    return {"utterances": utterances, "dataset": dataset}
+
+
+def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # type: ignore[no-untyped-def]
+    from devspeech.generator.api import GenerateOptions, RunOptions, format_summary, generate
+
+    dataset = options.output / "dataset"
+    echo(
+        f"[2/2] generator: speaking {options.speech_rows} utterances with "
+        f"{' and '.join(options.engines)}, in simulated rooms with noise"
+    )
+    summary = generate(
+        utterances,
+        dataset,
+        GenerateOptions(
+            engines=options.engines,
+            limit=options.speech_rows,
+            rows_per_shard=40,
+            rooms=16,
+            seed=options.seed,
+        ),
+        RunOptions(workers=options.workers, overwrite=True, progress=True),
+    )
+    echo(format_summary(summary))
+    return dataset
 
 
 @click.command("quickstart")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
@@ -33,3 +34,19 @@ def test_stdlib_and_three_packages_give_thousands_of_every_kind() -> None:
             assert u.text in text
             if u.kind == "code" and not u.text.endswith(":"):
                 ast.parse(u.text + "\ndef f(): pass" if u.text.startswith("@") else u.text)
+
+
+@pytest.mark.slow
+def test_quickstart_mines_and_speaks_a_small_dataset(tmp_path: Path):
+    from devspeech.generator.dataset import read_rows
+    from devspeech.quickstart import QuickstartOptions, run_quickstart
+
+    lines: list[str] = []
+    written = run_quickstart(
+        QuickstartOptions(output=tmp_path / "qs", utterances=80, speech_rows=40), echo=lines.append
+    )
+    train = list(read_rows(written["dataset"], "train", columns=["speaker"]))
+    assert len(train) >= 20
+    assert {r["speaker"]["engine"] for r in train} == {"espeak"}  # piper is held out
+    assert (written["dataset"] / "README.md").is_file()
+    assert any(line.startswith("[2/2] generator") for line in lines)
