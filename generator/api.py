@@ -259,7 +259,7 @@ def generate(
     if summary.shards_left == 0:
         from devspeech.generator.card import write_card
 
-        write_card(output, recipe, summary)
+        write_card(output, recipe)
     summary.elapsed_s = time.perf_counter() - started
     return summary
 

@@ -181,7 +181,7 @@ def _json_lines(recipe: dict[str, Any]) -> list[str]:
     return json.dumps(recipe, indent=2, sort_keys=True).splitlines()
 
 
-def write_card(root: Path, recipe: dict[str, Any], summary: object = None) -> Path:
+def write_card(root: Path, recipe: dict[str, Any]) -> Path:
     """Write root/README.md from the recipe and the shards on disk."""
     text = render_card(recipe, collect_stats(root), package_versions())
     path = root / "README.md"
