@@ -21,6 +21,7 @@ from pathlib import Path
 
 from devspeech.errors import InputError
 from devspeech.generator.augment import AUGMENT_LEVELS
+from devspeech.generator.card import collect_stats, write_card
 from devspeech.generator.dataset import shard_files, write_shard
 from devspeech.generator.plan import ShardPlan, plan_shards
 from devspeech.generator.render import Renderer, RenderSetup
@@ -255,11 +256,10 @@ def generate(
     if bar is not None:
         bar.close()
     summary.shards_left = sum(1 for s in shards if not (output / "data" / s.name).is_file())
-    _fill_totals(summary, output)
+    stats = collect_stats(output)  # one read of the shards serves the summary and the card
+    _fill_totals(summary, output, stats)
     if summary.shards_left == 0:
-        from devspeech.generator.card import write_card
-
-        write_card(output, recipe)
+        write_card(output, recipe, stats)
     summary.elapsed_s = time.perf_counter() - started
     return summary
 
@@ -296,21 +296,16 @@ def _write_failures(state: Path, shard: str, failures: Counter[str]) -> None:
     )
 
 
-def _fill_totals(summary: GenerateSummary, output: Path) -> None:
+def _fill_totals(summary: GenerateSummary, output: Path, stats: dict) -> None:
     """Rows, hours and voices of every complete shard, and failures recorded beside them."""
-    import pyarrow.parquet as pq
-
-    voices: set[str] = set()
+    for split, entry in stats["splits"].items():
+        summary.rows[split] += entry["rows"]
+        summary.seconds[split] += entry["seconds"]
+    summary.voices = len(stats["voices"])
     for path in shard_files(output):
-        split = path.name.split("-", 1)[0]
-        table = pq.read_table(path, columns=["duration_s", "speaker"])
-        summary.rows[split] += table.num_rows
-        summary.seconds[split] += float(sum(table.column("duration_s").to_pylist()))
-        voices.update(f"{s['engine']}:{s['voice']}" for s in table.column("speaker").to_pylist())
         failure_file = output / STATE_DIR / "failures" / f"{path.name}.json"
         if failure_file.is_file():
             summary.failures.update(json.loads(failure_file.read_text(encoding="utf-8")))
-    summary.voices = len(voices)
 
 
 def format_summary(summary: GenerateSummary) -> str:

@@ -59,6 +59,7 @@ def collect_stats(root: Path) -> dict[str, Any]:
 
     splits: dict[str, dict[str, Any]] = {}
     licenses: Counter[str] = Counter()
+    voices: set[str] = set()
     for path in shard_files(root):
         split = path.name.split("-", 1)[0]
         table = pq.read_table(
@@ -70,11 +71,13 @@ def collect_stats(root: Path) -> dict[str, Any]:
         entry["bytes"] += path.stat().st_size
         entry["seconds"] += float(sum(table.column("duration_s").to_pylist()))
         entry["kinds"].update(table.column("kind").to_pylist())
-        entry["engines"].update(s["engine"] for s in table.column("speaker").to_pylist())
+        speakers = table.column("speaker").to_pylist()
+        entry["engines"].update(s["engine"] for s in speakers)
+        voices.update(f"{s['engine']}:{s['voice']}" for s in speakers)
         entry["longform"] += sum(len(s) > 1 for s in table.column("segments").to_pylist())
         for value in table.column("license").to_pylist():
             licenses.update(value.split(" AND "))
-    return {"splits": splits, "licenses": licenses}
+    return {"splits": splits, "licenses": licenses, "voices": voices}
 
 
 def render_card(recipe: dict[str, Any], stats: dict[str, Any], versions: dict[str, str]) -> str:
@@ -181,9 +184,9 @@ def _json_lines(recipe: dict[str, Any]) -> list[str]:
     return json.dumps(recipe, indent=2, sort_keys=True).splitlines()
 
 
-def write_card(root: Path, recipe: dict[str, Any]) -> Path:
-    """Write root/README.md from the recipe and the shards on disk."""
-    text = render_card(recipe, collect_stats(root), package_versions())
+def write_card(root: Path, recipe: dict[str, Any], stats: dict[str, Any] | None = None) -> Path:
+    """Write root/README.md from the recipe and the shards' stats (read here unless given)."""
+    text = render_card(recipe, stats or collect_stats(root), package_versions())
     path = root / "README.md"
     partial = root / ".README.md.partial"
     partial.write_text(text, encoding="utf-8")
