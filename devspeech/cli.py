@@ -24,6 +24,11 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "generate",
         "Speak utterances into a Hugging Face speech dataset.",
     ),
+    "publish": (
+        "devspeech.generator.cli",
+        "publish",
+        "Push a generated dataset to the Hugging Face Hub.",
+    ),
     "quickstart": (
         "devspeech.quickstart",
         "quickstart_command",

@@ -147,3 +147,63 @@ def generate(
     )
     summary = generate(utterances, output, options, run)
     click.echo(format_summary(summary))
+
+
+@click.command()
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option(
+    "--repo-id", required=True, metavar="OWNER/NAME", help="Dataset repository on the Hub."
+)
+@click.option("--private", is_flag=True, help="Create the repository private.")
+@click.option("--revision", default="main", show_default=True, help="Branch to commit to.")
+@click.option(
+    "--token",
+    default=None,
+    help="Hub token (default: HF_TOKEN, then the one `hf auth login` stored).",
+)
+@click.option(
+    "--endpoint", default=None, help="Hub address (default: HF_ENDPOINT, then huggingface.co)."
+)
+@click.option("--message", default=None, help="Commit message.")
+@click.option(
+    "--dry-run", is_flag=True, help="Check the dataset and list what would be uploaded; no network."
+)
+def publish(
+    dataset: Path,
+    repo_id: str,
+    private: bool,
+    revision: str,
+    token: str | None,
+    endpoint: str | None,
+    message: str | None,
+    dry_run: bool,
+) -> None:
+    """Push DATASET (a folder `devspeech generate` finished) to the Hub in one commit."""
+    from devspeech.generator.publish import PublishOptions, check_dataset
+    from devspeech.generator.publish import publish as publish_dataset
+
+    if repo_id.count("/") != 1 or not all(repo_id.split("/")):
+        raise click.BadParameter("expected OWNER/NAME", param_hint="--repo-id")
+    if dry_run:
+        files = check_dataset(dataset)
+        for file in files:
+            click.echo(f"{file.size:>12,}  {file.path_in_repo}")
+        total = sum(f.size for f in files)
+        click.echo(f"{dataset} is complete: {len(files)} files, {total / 1e6:.1f} MB for {repo_id}")
+        return
+    options = PublishOptions(
+        repo_id=repo_id,
+        private=private,
+        token=token,
+        revision=revision,
+        endpoint=endpoint,
+        commit_message=message,
+    )
+    result = publish_dataset(dataset, options, log=click.echo)
+    if result.commit_url is None:
+        click.echo(f"{result.repo_url} is up to date")
+    else:
+        click.echo(
+            f"pushed {len(result.uploaded)} files, deleted {len(result.deleted)}, "
+            f"{len(result.unchanged)} unchanged: {result.commit_url}"
+        )
