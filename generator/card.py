@@ -18,9 +18,14 @@ PACKAGES = ("devspeech", "numpy", "scipy", "soundfile", "espeakng-loader", "pipe
             "onnxruntime", "pyroomacoustics", "audiomentations", "pyarrow")  # fmt: skip
 
 
-def package_versions() -> dict[str, str]:
+# packages that shape the audio only when their engine is in the recipe
+ENGINE_PACKAGES = {"coqui": ("coqui-tts", "torch")}
+
+
+def package_versions(engines: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
     versions = {"python": platform.python_version()}
-    for name in PACKAGES:
+    extra = [name for engine in engines for name in ENGINE_PACKAGES.get(engine, ())]
+    for name in (*PACKAGES, *extra):
         try:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
@@ -186,7 +191,8 @@ def _json_lines(recipe: dict[str, Any]) -> list[str]:
 
 def write_card(root: Path, recipe: dict[str, Any], stats: dict[str, Any] | None = None) -> Path:
     """Write root/README.md from the recipe and the shards' stats (read here unless given)."""
-    text = render_card(recipe, stats or collect_stats(root), package_versions())
+    versions = package_versions(recipe.get("engines", ()))
+    text = render_card(recipe, stats or collect_stats(root), versions)
     path = root / "README.md"
     partial = root / ".README.md.partial"
     partial.write_text(text, encoding="utf-8")
