@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import io
+from functools import cache
 from math import gcd
 
 import numpy as np
 
 
-def resample(audio: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
-    """Polyphase resampling (anti-aliased) from one integer rate to another, as float32."""
+@cache
+def _lowpass(up: int, down: int) -> np.ndarray:
+    """The anti-aliasing filter resample_poly designs by default, designed once per ratio."""
+    from scipy.signal import firwin
+
+    rate = max(up, down)
+    return firwin(2 * 10 * rate + 1, 1.0 / rate, window=("kaiser", 5.0))
+
+
+def resample_ratio(audio: np.ndarray, up: int, down: int) -> np.ndarray:
+    """Polyphase resampling by up/down, exactly as scipy's resample_poly defaults, float32."""
     from scipy.signal import resample_poly
 
-    if source_rate == target_rate:
+    if up == down:
         return audio.astype(np.float32, copy=False)
+    return resample_poly(audio, up, down, window=_lowpass(up, down)).astype(np.float32)
+
+
+def resample(audio: np.ndarray, source_rate: int, target_rate: int) -> np.ndarray:
+    """Polyphase resampling (anti-aliased) from one integer rate to another, as float32."""
     divisor = gcd(source_rate, target_rate)
-    out = resample_poly(audio, target_rate // divisor, source_rate // divisor)
-    return out.astype(np.float32)
+    return resample_ratio(audio, target_rate // divisor, source_rate // divisor)
 
 
 def rms(audio: np.ndarray) -> float:

@@ -24,7 +24,7 @@ from devspeech.generator.augment import AUGMENT_LEVELS
     "--engines",
     default="espeak,piper",
     show_default=True,
-    help="Comma-separated TTS engines: espeak, piper.",
+    help="Comma-separated TTS engines: espeak, piper, coqui (the coqui extra).",
 )
 @click.option(
     "--voices",

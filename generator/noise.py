@@ -25,10 +25,13 @@ GENERATED_KINDS = ("white", "pink", "brown", "keyboard", "hum")
 
 def coloured(n: int, exponent: float, rng: np.random.Generator) -> np.ndarray:
     """Noise with power falling as 1/f**exponent (0 white, 1 pink, 2 brown)."""
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    freqs = np.fft.rfftfreq(n)
-    freqs[0] = freqs[1] if n > 1 else 1.0
-    out = np.fft.irfft(spectrum / freqs ** (exponent / 2), n=n)
+    from scipy.fft import irfft, next_fast_len, rfft
+
+    size = next_fast_len(n, real=True)  # a clip length with a large prime factor is slow
+    spectrum = rfft(rng.standard_normal(size, dtype=np.float32))
+    freqs = np.fft.rfftfreq(size).astype(np.float32)
+    freqs[0] = freqs[1] if size > 1 else 1.0
+    out = irfft(spectrum / freqs ** (exponent / 2), n=size)[:n]
     return _unit(out)
 
 

@@ -16,6 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from devspeech.generator.audio import resample_ratio
 from devspeech.generator.speech import SAMPLE_RATE
 
 _N_FFT = 512
@@ -79,24 +80,29 @@ def apply_perturbation(audio: np.ndarray, perturbation: Perturbation) -> tuple[n
 
 def change_speed(audio: np.ndarray, factor: float) -> tuple[np.ndarray, float]:
     """Play `factor` times faster; returns the audio and the exact time ratio new/old."""
-    from scipy.signal import resample_poly
-
     ratio = Fraction(1 / factor).limit_denominator(100)
-    out = resample_poly(audio, ratio.numerator, ratio.denominator)
-    return out.astype(np.float32), len(out) / max(1, len(audio))
+    out = resample_ratio(audio, ratio.numerator, ratio.denominator)
+    return out, len(out) / max(1, len(audio))
+
+
+_WINDOW = np.hanning(_N_FFT + 1)[:-1].astype(np.float32)
 
 
 def _stft(audio: np.ndarray) -> np.ndarray:
-    window = np.hanning(_N_FFT + 1)[:-1]
-    padded = np.pad(audio, (_N_FFT // 2, _N_FFT // 2 + _HOP))
+    """Hann-windowed frames in single precision (complex64): half the work of float64."""
+    from scipy.fft import rfft
+
+    padded = np.pad(audio.astype(np.float32, copy=False), (_N_FFT // 2, _N_FFT // 2 + _HOP))
     count = 1 + (len(padded) - _N_FFT) // _HOP
     index = np.arange(_N_FFT)[None, :] + _HOP * np.arange(count)[:, None]
-    return np.fft.rfft(padded[index] * window, axis=1)
+    return rfft(padded[index] * _WINDOW, axis=1)
 
 
 def _istft(spectrum: np.ndarray, length: int) -> np.ndarray:
-    window = np.hanning(_N_FFT + 1)[:-1]
-    frames = np.fft.irfft(spectrum, n=_N_FFT, axis=1) * window
+    from scipy.fft import irfft
+
+    window = _WINDOW
+    frames = irfft(spectrum.astype(np.complex64, copy=False), n=_N_FFT, axis=1) * window
     parts = _N_FFT // _HOP
     count = len(frames) + parts - 1
     out = np.zeros((count, _HOP))
@@ -115,25 +121,25 @@ def time_stretch(audio: np.ndarray, rate: float) -> np.ndarray:
     spectrum = _stft(audio)
     steps = np.arange(0, len(spectrum) - 1, rate)
     low = steps.astype(int)
-    blend = (steps - low)[:, None]
-    left, right = spectrum[low], spectrum[low + 1]
-    magnitude = (1 - blend) * np.abs(left) + blend * np.abs(right)
+    blend = (steps - low)[:, None].astype(np.float32)
+    level, angle = np.abs(spectrum), np.angle(spectrum)
+    magnitude = (1 - blend) * level[low] + blend * level[low + 1]
     expected = np.linspace(0, np.pi * _HOP, spectrum.shape[1])
-    advance = np.angle(right) - np.angle(left) - expected
+    advance = angle[low + 1] - angle[low] - expected
     advance -= 2 * np.pi * np.round(advance / (2 * np.pi))
-    increments = np.vstack([np.angle(spectrum[:1]), (expected + advance)[:-1]])
-    phase = np.cumsum(increments, axis=0)
-    return _istft(magnitude * np.exp(1j * phase), round(len(audio) / rate))
+    increments = np.vstack([angle[:1], (expected + advance)[:-1]])
+    # accumulate in float64 (the sum grows large), then wrap for a single-precision phasor
+    phase = np.mod(np.cumsum(increments, axis=0), 2 * np.pi).astype(np.float32)
+    phasor = np.cos(phase) + 1j * np.sin(phase)
+    return _istft(magnitude * phasor, round(len(audio) / rate))
 
 
 def pitch_shift(audio: np.ndarray, semitones: float) -> np.ndarray:
     """Shift pitch (and formants) by `semitones`, keeping the length."""
-    from scipy.signal import resample_poly
-
     factor = 2.0 ** (semitones / 12.0)
     stretched = time_stretch(audio, 1 / factor)
     ratio = Fraction(1 / factor).limit_denominator(100)
-    out = resample_poly(stretched, ratio.numerator, ratio.denominator)
+    out = resample_ratio(stretched, ratio.numerator, ratio.denominator)
     return np.pad(out, (0, max(0, len(audio) - len(out))))[: len(audio)].astype(np.float32)
 
 
@@ -151,7 +157,10 @@ def vtlp(audio: np.ndarray, alpha: float, boundary_hz: float = 4800.0) -> np.nda
     # each output bin takes the input bin that maps onto it
     source = np.interp(freqs, warped, freqs) / nyquist * (spectrum.shape[1] - 1)
     low = np.clip(np.floor(source).astype(int), 0, spectrum.shape[1] - 2)
-    blend = source - low
-    magnitude = (1 - blend) * np.abs(spectrum[:, low]) + blend * np.abs(spectrum[:, low + 1])
-    phase = np.angle(spectrum[:, np.rint(source).astype(int)])
-    return _istft(magnitude * np.exp(1j * phase), len(audio)).astype(np.float32)
+    blend = (source - low).astype(np.float32)
+    level = np.abs(spectrum)
+    magnitude = (1 - blend) * level[:, low] + blend * level[:, low + 1]
+    # the phase of the nearest source bin, as a unit phasor (no angle/exp round trip)
+    nearest = np.rint(source).astype(int)
+    phasor = spectrum[:, nearest] / np.maximum(level[:, nearest], 1e-12)
+    return _istft(magnitude * phasor, len(audio)).astype(np.float32)

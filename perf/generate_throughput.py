@@ -17,6 +17,7 @@ import os
 import random
 import resource
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -43,16 +44,51 @@ def raw_speed(engine_name: str, utterances: list) -> float:
     return audio / (time.perf_counter() - started)
 
 
-def pipeline_speed(engine_name: str, corpus: Path, count: int, workers: int) -> tuple[float, float]:
-    """(x real time, audio hours) of `generate` writing a dataset with default augmentation."""
+def _rss_mib() -> float:
+    with Path("/proc/self/status").open(encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class RssSampler(threading.Thread):
+    """The main process's resident memory every quarter second while a run goes on."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[float] = []
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.wait(0.25):
+            self.samples.append(_rss_mib())
+
+    def quarters(self) -> list[float]:
+        """Peak RSS in each quarter of the run: flat memory keeps the four about equal."""
+        n = len(self.samples)
+        return [max(self.samples[i * n // 4 : max(i * n // 4 + 1, (i + 1) * n // 4)] or [0.0])
+                for i in range(4)]  # fmt: skip
+
+
+def pipeline_speed(
+    engine_name: str, corpus: Path, count: int, workers: int
+) -> tuple[float, float, list[float]]:
+    """(x real time, audio hours, main-process RSS peak per quarter) of a default `generate`."""
     with tempfile.TemporaryDirectory() as folder:
-        options = GenerateOptions(engines=(engine_name,), limit=count, heldout_engine=None,
-                                  rows_per_shard=max(50, count // (2 * workers)))  # fmt: skip
+        per_shard = min(500, max(50, count // (2 * workers)))
+        options = GenerateOptions(
+            engines=(engine_name,), limit=count, heldout_engine=None, rows_per_shard=per_shard
+        )
+        sampler = RssSampler()
+        sampler.start()
         started = time.perf_counter()
         summary = generate(corpus, Path(folder) / "ds", options, RunOptions(workers=workers))
         elapsed = time.perf_counter() - started
+        sampler.done.set()
+        sampler.join()
     seconds = sum(summary.seconds.values())
-    return seconds / elapsed, seconds / 3600
+    return seconds / elapsed, seconds / 3600, sampler.quarters()
 
 
 def main() -> None:
@@ -62,6 +98,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     modules = ("json", "argparse", "pathlib", "shutil", "subprocess", "logging", "typing")
+    if max(args.espeak, args.piper) > 6000:  # enough distinct lines for a 10k-utterance run
+        modules += ("email", "http", "asyncio", "unittest", "collections", "concurrent")
     utterances, _ = mine([scan_stdlib(modules)], MineOptions())
     with tempfile.TemporaryDirectory() as folder:
         corpus = Path(folder) / "utterances.jsonl"
@@ -73,12 +111,14 @@ def main() -> None:
                 continue
             count = min(count, len(utterances))
             raw = raw_speed(name, utterances[: min(count, 300)])
-            piped, hours = pipeline_speed(name, corpus, count, args.workers)
+            piped, hours, quarters = pipeline_speed(name, corpus, count, args.workers)
             print(f"{name:<7} raw        {raw:8.1f}x real time (1 process)")
             print(f"{name:<7} pipeline   {piped:8.1f}x real time ({count} utterances, "
                   f"{hours:.2f} h, {args.workers} workers)")  # fmt: skip
             print(f"{name:<7} ratio      {piped / raw:8.2f} of raw, "
                   f"{piped / (raw * args.workers):.2f} of raw x workers")  # fmt: skip
+            print(f"{name:<7} main RSS   " + " / ".join(f"{q:.0f}" for q in quarters)
+                  + " MiB peak in each quarter of the run")  # fmt: skip
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak memory        main {own:.0f} MiB, largest worker {children:.0f} MiB")
