@@ -1,0 +1,281 @@
+"""Every metric of one (reference, prediction) pair, as counts that add up over a corpus.
+
+Each rate is a ratio of sums over rows (errors over reference tokens, matches over
+keywords, ...), so a corpus figure, a breakdown and a bootstrap resample all come from
+the same per-row numerators and denominators. Each tokenization is aligned once per
+pair; WER, insertion rate and the keyword-position errors read that one alignment.
+
+Alignments use rapidfuzz's Levenshtein opcodes, as jiwer does, so substitution,
+deletion and insertion counts equal jiwer's on the same strings.
+"""
+
+from __future__ import annotations
+
+import ast
+import shlex
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from devspeech.benchmark.normalize import (
+    code_tokens,
+    squash_whitespace,
+    standard_text,
+)
+
+LOOP_REPEATS = 4  # an n-gram said this many times in a row is a decoding loop
+LOOP_MAX_N = 4
+
+
+@dataclass(frozen=True)
+class Alignment:
+    """The edit operations turning a reference into a hypothesis."""
+
+    hits: int
+    substitutions: int
+    deletions: int
+    insertions: int
+    ref_ops: tuple[str, ...]  # per reference token: "=" hit, "S" substituted, "D" deleted
+    inserted: tuple[str, ...]  # hypothesis tokens with no reference counterpart
+
+    @property
+    def errors(self) -> int:
+        return self.substitutions + self.deletions + self.insertions
+
+    @property
+    def reference_length(self) -> int:
+        return self.hits + self.substitutions + self.deletions
+
+
+def align(reference: Sequence[str], hypothesis: Sequence[str]) -> Alignment:
+    from rapidfuzz.distance import Levenshtein
+
+    ops: list[str] = []
+    inserted: list[str] = []
+    counts = {"equal": 0, "replace": 0, "delete": 0, "insert": 0}
+    for tag, i1, i2, j1, j2 in Levenshtein.opcodes(list(reference), list(hypothesis)):
+        if tag == "equal":
+            ops += ["="] * (i2 - i1)
+            counts[tag] += i2 - i1
+        elif tag == "replace":  # rapidfuzz gives equal spans on both sides for a replace
+            ops += ["S"] * (i2 - i1)
+            counts[tag] += i2 - i1
+        elif tag == "delete":
+            ops += ["D"] * (i2 - i1)
+            counts[tag] += i2 - i1
+        else:
+            inserted += hypothesis[j1:j2]
+            counts[tag] += j2 - j1
+    return Alignment(counts["equal"], counts["replace"], counts["delete"], counts["insert"],
+                     tuple(ops), tuple(inserted))  # fmt: skip
+
+
+def _occurrences(tokens: Sequence[str], needle: Sequence[str]) -> list[int]:
+    """Start positions of non-overlapping occurrences of `needle` in `tokens`."""
+    found: list[int] = []
+    if not needle:
+        return found
+    i, n = 0, len(needle)
+    while i + n <= len(tokens):
+        if list(tokens[i : i + n]) == list(needle):
+            found.append(i)
+            i += n
+        else:
+            i += 1
+    return found
+
+
+def python_ast(text: str) -> str | None:
+    """A dump of the code's AST (positions left out), or None when it does not parse.
+
+    A lone block header (`for i in range(10):`) is valid code once it has a body.
+    """
+    source = text.strip()
+    for candidate in (source, source + "\n    pass"):
+        try:
+            return ast.dump(ast.parse(candidate))
+        except (SyntaxError, ValueError):
+            if not source.endswith(":"):
+                return None
+    return None
+
+
+def shell_words(text: str) -> list[str] | None:
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return None
+
+
+def has_loop(words: Sequence[str]) -> bool:
+    """Whether some 1- to 4-gram repeats LOOP_REPEATS times in a row."""
+    for n in range(1, LOOP_MAX_N + 1):
+        for start in range(len(words) - n * LOOP_REPEATS + 1):
+            gram = words[start : start + n]
+            if all(
+                words[start + k * n : start + (k + 1) * n] == gram for k in range(1, LOOP_REPEATS)
+            ):
+                return True
+    return False
+
+
+@dataclass(frozen=True)
+class Segment:
+    text: str
+    start: float
+    end: float
+
+
+def timestamps_well_formed(segments: Sequence[Segment], duration_s: float) -> bool:
+    """Non-empty, each segment ordered, starts non-decreasing, all inside the audio."""
+    if not segments:
+        return False
+    previous = 0.0
+    for s in segments:
+        if not (previous - 1e-6 <= s.start <= s.end <= duration_s + 0.5):
+            return False
+        previous = s.start
+    return True
+
+
+def boundary_errors(reference: Sequence[Segment], predicted: Sequence[Segment]) -> list[float]:
+    """|error| of each reference start and end against the nearest predicted one of its kind."""
+    if not predicted:
+        return []
+    starts = [s.start for s in predicted]
+    ends = [s.end for s in predicted]
+    errors = [min(abs(r.start - p) for p in starts) for r in reference]
+    errors += [min(abs(r.end - p) for p in ends) for r in reference]
+    return errors
+
+
+# metric name -> (numerator key, denominator key) of RowScore.counts
+RATES: dict[str, tuple[str, str]] = {
+    "wer": ("std_errors", "std_ref"),
+    "cer": ("char_errors", "char_ref"),
+    "code_wer": ("code_errors", "code_ref"),
+    "code_wer_folded": ("code_folded_errors", "code_folded_ref"),
+    "keyword_recall": ("kw_tp", "kw_ref"),
+    "keyword_precision": ("kw_tp", "kw_hyp"),
+    "keyword_f1": ("kw_tp2", "kw_ref_hyp"),
+    "biased_wer": ("bias_errors", "bias_ref"),
+    "unbiased_wer": ("unbias_errors", "unbias_ref"),
+    "python_parse_rate": ("py_parses", "py_rows"),
+    "python_ast_match": ("py_ast_equal", "py_rows"),
+    "shell_match": ("shell_equal", "shell_rows"),
+    "exact_match": ("exact", "rows"),
+    "insertion_rate": ("std_insertions", "std_ref"),
+    "empty_rate": ("empty", "rows"),
+    "loop_rate": ("loops", "rows"),
+    "timestamp_well_formed": ("ts_well_formed", "ts_rows"),
+    "timestamp_mae_s": ("ts_abs_error", "ts_boundaries"),
+}
+# rates where lower is better (the rest: higher is better)
+LOWER_IS_BETTER = frozenset(
+    {"wer", "cer", "code_wer", "code_wer_folded", "biased_wer", "unbiased_wer",
+     "insertion_rate", "empty_rate", "loop_rate", "timestamp_mae_s"}
+)  # fmt: skip
+
+
+@dataclass
+class RowScore:
+    """Counts of one pair; `counts` feeds RATES, the S/D/I fields feed the results file."""
+
+    counts: dict[str, float] = field(default_factory=dict)
+    substitutions: int = 0
+    deletions: int = 0
+    insertions: int = 0
+
+
+def score_pair(
+    reference: str,
+    prediction: str,
+    *,
+    keywords: Sequence[str] = (),
+    kind: str = "prose",
+    language: str = "",
+    duration_s: float = 0.0,
+    reference_segments: Sequence[Segment] = (),
+    predicted_segments: Sequence[Segment] | None = None,
+) -> RowScore:
+    """All metrics of one pair, as counts."""
+    counts: dict[str, float] = {}
+    std_ref = standard_text(reference)
+    std_hyp = standard_text(prediction)
+    words = align(std_ref.split(), std_hyp.split())
+    counts["std_errors"] = words.errors
+    counts["std_ref"] = words.reference_length
+    counts["std_insertions"] = words.insertions
+    chars = align(list(std_ref.strip()), list(std_hyp.strip()))
+    counts["char_errors"] = chars.errors
+    counts["char_ref"] = chars.reference_length
+
+    ref_code, hyp_code = code_tokens(reference), code_tokens(prediction)
+    code = align(ref_code, hyp_code)
+    counts["code_errors"] = code.errors
+    counts["code_ref"] = code.reference_length
+    folded = align([t.casefold() for t in ref_code], [t.casefold() for t in hyp_code])
+    counts["code_folded_errors"] = folded.errors
+    counts["code_folded_ref"] = folded.reference_length
+
+    # keywords: occurrences in the code tokens, case-sensitive
+    tp = ref_n = hyp_n = 0
+    biased = [False] * len(ref_code)
+    keyword_vocabulary: set[str] = set()
+    for keyword in dict.fromkeys(keywords):
+        needle = code_tokens(keyword)
+        keyword_vocabulary.update(needle)
+        in_ref = _occurrences(ref_code, needle)
+        in_hyp = _occurrences(hyp_code, needle)
+        for start in in_ref:
+            for i in range(start, start + len(needle)):
+                biased[i] = True
+        tp += min(len(in_ref), len(in_hyp))
+        ref_n += len(in_ref)
+        hyp_n += len(in_hyp)
+    counts.update(kw_tp=tp, kw_ref=ref_n, kw_hyp=hyp_n, kw_tp2=2 * tp, kw_ref_hyp=ref_n + hyp_n)
+    bias_errors = sum(op != "=" for op, b in zip(code.ref_ops, biased, strict=True) if b)
+    unbias_errors = sum(op != "=" for op, b in zip(code.ref_ops, biased, strict=True) if not b)
+    bias_insertions = sum(t in keyword_vocabulary for t in code.inserted)
+    counts["bias_errors"] = bias_errors + bias_insertions
+    counts["bias_ref"] = sum(biased)
+    counts["unbias_errors"] = unbias_errors + len(code.inserted) - bias_insertions
+    counts["unbias_ref"] = len(biased) - sum(biased)
+
+    counts["rows"] = 1
+    counts["exact"] = int(squash_whitespace(reference) == squash_whitespace(prediction))
+    counts["py_rows"] = counts["py_parses"] = counts["py_ast_equal"] = 0
+    if kind == "code" and language == "python":
+        expected = python_ast(reference)
+        if expected is not None:  # a reference fragment that does not parse scores nothing
+            got = python_ast(prediction)
+            counts.update(
+                py_rows=1, py_parses=int(got is not None), py_ast_equal=int(got == expected)
+            )
+    counts["shell_rows"] = counts["shell_equal"] = 0
+    if kind == "shell":
+        expected_words = shell_words(reference)
+        if expected_words is not None:
+            counts["shell_rows"] = 1
+            counts["shell_equal"] = int(shell_words(prediction) == expected_words)
+    counts["empty"] = int(not prediction.strip() and bool(reference.strip()))
+    hyp_words = prediction.split()
+    counts["loops"] = int(has_loop(hyp_words) and not has_loop(reference.split()))
+
+    counts["ts_rows"] = counts["ts_well_formed"] = 0
+    counts["ts_abs_error"] = counts["ts_boundaries"] = 0
+    if predicted_segments is not None and len(reference_segments) > 1:
+        counts["ts_rows"] = 1
+        if timestamps_well_formed(predicted_segments, duration_s):
+            counts["ts_well_formed"] = 1
+            errors = boundary_errors(reference_segments, predicted_segments)
+            counts["ts_abs_error"] = sum(errors)
+            counts["ts_boundaries"] = len(errors)
+    return RowScore(counts, words.substitutions, words.deletions, words.insertions)
+
+
+def corpus_rate(scores: Sequence[RowScore], metric: str) -> float | None:
+    """A metric over many rows: the sum of numerators over the sum of denominators."""
+    numerator, denominator = RATES[metric]
+    top = sum(s.counts[numerator] for s in scores)
+    bottom = sum(s.counts[denominator] for s in scores)
+    return top / bottom if bottom else None
