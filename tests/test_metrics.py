@@ -175,3 +175,26 @@ def test_alignment_marks_each_reference_token():
     assert result.ref_ops == ("=", "S", "=")
     assert result.inserted == ("d",)
     assert set(RATES) >= {"wer", "cer", "code_wer", "keyword_f1", "timestamp_mae_s"}
+
+
+def test_bootstrap_interval_brackets_the_corpus_rate_and_is_seeded():
+    from devspeech.benchmark.bootstrap import bootstrap, paired_bootstrap
+
+    rows = [score_pair("a b c d", "a b c d")] * 30 + [score_pair("a b c d", "a x c")] * 10
+    interval = bootstrap(rows, "wer", seed=1)
+    assert interval.value == pytest.approx(20 / 160)
+    assert interval.low < interval.value < interval.high
+    assert bootstrap(rows, "wer", seed=1) == interval
+    assert bootstrap([score_pair("", "")], "wer").value is None
+    assert bootstrap([score_pair("a", "a")] * 5, "wer").to_dict() == {
+        "value": 0.0, "low": 0.0, "high": 0.0
+    }  # fmt: skip
+
+    better = [score_pair("a b c d", "a b c d")] * 40
+    compared = paired_bootstrap(rows, better, "wer", seed=1)
+    assert compared.difference.value == pytest.approx(20 / 160)
+    assert compared.difference.low > 0 and compared.p_value < 0.01
+    same = paired_bootstrap(rows, rows, "wer")
+    assert same.difference.value == 0 and same.p_value == 1.0
+    with pytest.raises(ValueError, match="same rows"):
+        paired_bootstrap(rows, better[:3], "wer")
