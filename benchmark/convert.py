@@ -9,8 +9,9 @@ each difference exactly:
   fused bias for them; those zeros are checked and dropped;
 - the output projection is an alias of the token embeddings (tied weights);
 - weights may be float16, bfloat16 or int8 with a per-row scale; all become float32;
-- the tokenizer.json lacks the 1,501 timestamp tokens, which are added as special
-  tokens so timestamps decode; the generation config is rebuilt from the token ids.
+- the tokenizer.json lacks the 1,501 timestamp tokens, which are registered as added
+  (not special) tokens, as in the Hub's Whisper tokenizers, so timestamps decode and
+  offsets start from <|0.00|>; the generation config is rebuilt from the token ids.
 """
 
 from __future__ import annotations
@@ -153,7 +154,7 @@ def add_timestamp_tokens(tokenizer: dict[str, Any], vocab_size: int) -> dict[str
             "lstrip": False,
             "rstrip": False,
             "normalized": False,
-            "special": True,
+            "special": False,
         }
         for i in range(count)
     ]
@@ -216,8 +217,6 @@ def write_transformers_folder(
         "eos_token_id": ids["<|endoftext|>"],
         "pad_token_id": ids["<|endoftext|>"],
         "decoder_start_token_id": ids["<|startoftranscript|>"],
-        "suppress_tokens": list(ct2_config.get("suppress_ids") or []),
-        "begin_suppress_tokens": list(ct2_config.get("suppress_ids_begin") or []),
     }
     out.mkdir(parents=True, exist_ok=True)
     weights = {k: np.ascontiguousarray(v) for k, v in state.items()}
@@ -230,13 +229,19 @@ def write_transformers_folder(
 def write_processor_files(
     out: Path, tokenizer: dict[str, Any], generation: dict[str, Any], num_mel_bins: int
 ) -> None:
-    """Generation config, tokenizer and feature-extractor files of a Whisper folder."""
-    special = {
-        "bos_token": "<|endoftext|>",
-        "eos_token": "<|endoftext|>",
-        "unk_token": "<|endoftext|>",
-        "pad_token": "<|endoftext|>",
-    }
+    """Generation config, tokenizer and feature-extractor files of a Whisper folder.
+
+    Every special token is listed as an additional special token: transformers finds
+    where timestamps begin from the last of them.
+    """
+    named = {"bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
+             "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"}  # fmt: skip
+    extra = [
+        t["content"]
+        for t in tokenizer["added_tokens"]
+        if t["special"] and t["content"] != "<|endoftext|>"
+    ]
+    special = {**named, "additional_special_tokens": extra}
     tokenizer_config = {
         "tokenizer_class": "WhisperTokenizer",
         "model_max_length": 1024,

