@@ -65,8 +65,14 @@ def align(reference: Sequence[str], hypothesis: Sequence[str]) -> Alignment:
         else:
             inserted += hypothesis[j1:j2]
             counts[tag] += j2 - j1
-    return Alignment(counts["equal"], counts["replace"], counts["delete"], counts["insert"],
-                     tuple(ops), tuple(inserted))  # fmt: skip
+    return Alignment(
+        counts["equal"],
+        counts["replace"],
+        counts["delete"],
+        counts["insert"],
+        tuple(ops),
+        tuple(inserted),
+    )
 
 
 def _occurrences(tokens: Sequence[str], needle: Sequence[str]) -> list[int]:
@@ -171,9 +177,19 @@ RATES: dict[str, tuple[str, str]] = {
 }
 # rates where lower is better (the rest: higher is better)
 LOWER_IS_BETTER = frozenset(
-    {"wer", "cer", "code_wer", "code_wer_folded", "biased_wer", "unbiased_wer",
-     "insertion_rate", "empty_rate", "loop_rate", "timestamp_mae_s"}
-)  # fmt: skip
+    {
+        "wer",
+        "cer",
+        "code_wer",
+        "code_wer_folded",
+        "biased_wer",
+        "unbiased_wer",
+        "insertion_rate",
+        "empty_rate",
+        "loop_rate",
+        "timestamp_mae_s",
+    }
+)
 
 
 @dataclass
@@ -258,8 +274,8 @@ def score_pair(
             counts["shell_rows"] = 1
             counts["shell_equal"] = int(shell_words(prediction) == expected_words)
     counts["empty"] = int(not prediction.strip() and bool(reference.strip()))
-    hyp_words = prediction.split()
-    counts["loops"] = int(has_loop(hyp_words) and not has_loop(reference.split()))
+    # on code tokens, so "me-me-me-me" loops as surely as "me me me me"
+    counts["loops"] = int(has_loop(hyp_code) and not has_loop(ref_code))
 
     counts["ts_rows"] = counts["ts_well_formed"] = 0
     counts["ts_abs_error"] = counts["ts_boundaries"] = 0

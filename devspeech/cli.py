@@ -19,6 +19,16 @@ from devspeech.errors import DevspeechError
 # command name -> (module, attribute, one-line help shown by `devspeech --help`)
 _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "corpus": ("devspeech.corpus.cli", "corpus", "Mine code and developer prose into utterances."),
+    "bench": (
+        "devspeech.benchmark.cli",
+        "bench",
+        "Benchmark Whisper models on developer speech.",
+    ),
+    "models": (
+        "devspeech.benchmark.cli",
+        "models",
+        "List and prepare the models bench accepts.",
+    ),
     "generate": (
         "devspeech.generator.cli",
         "generate",

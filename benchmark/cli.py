@@ -1,0 +1,218 @@
+"""`devspeech bench`, `devspeech bench score` and `devspeech models`: parse, call, print."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+
+def _split_list(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+@click.group(invoke_without_command=True)
+@click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="SPEC",
+    help="Model to score (repeatable): bundled:tiny.en, a Hub id, a folder, random:80.",
+)
+@click.option(
+    "--data",
+    default=None,
+    metavar="DIR|HUB_ID",
+    help="A generated dataset folder or a Hub dataset id.",
+)
+@click.option(
+    "--audio-dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Your own recordings: wav/flac files with same-named .txt transcripts.",
+)
+@click.option("--split", default="test", show_default=True)
+@click.option(
+    "--conditions",
+    default="none",
+    show_default=True,
+    help="Prompt conditions: none, glossary, oracle (comma-separated).",
+)
+@click.option(
+    "--glossary",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Glossary file for the glossary condition (default: shipped).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["transformers", "faster-whisper"]),
+    default="transformers",
+    show_default=True,
+)
+@click.option(
+    "--compute-type",
+    default="int8",
+    show_default=True,
+    help="faster-whisper: int8 or float32; transformers: float16/bfloat16 on a GPU.",
+)
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option(
+    "--max-new-tokens", type=int, default=None, help="Decoding limit (default: the model's)."
+)
+@click.option("--limit", type=int, default=None, help="At most this many rows.")
+@click.option("--kinds", default=None, help="Only these kinds (code, shell, prose).")
+@click.option("--strict", is_flag=True, help="Fail on a corrupt audio row instead of counting it.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("bench"),
+    show_default=True,
+    help="Folder for predictions.jsonl and results.json (resumed if present).",
+)
+@click.pass_context
+def bench(
+    ctx: click.Context,
+    models,
+    data,
+    audio_dir,
+    split,
+    conditions,
+    glossary,
+    backend,
+    compute_type,
+    device,
+    batch_size,
+    max_new_tokens,
+    limit,
+    kinds,
+    strict,
+    output,
+) -> None:
+    """Transcribe a dataset with Whisper models and score them for developer speech."""
+    if ctx.invoked_subcommand is not None:
+        return
+    from devspeech.benchmark.api import BenchOptions, format_results, run_bench
+
+    if not models:
+        raise click.UsageError("give at least one --model")
+    options = BenchOptions(
+        models=tuple(models),
+        data=data,
+        audio_dir=audio_dir,
+        split=split,
+        conditions=_split_list(conditions),
+        glossary=glossary,
+        backend=backend,
+        compute_type=compute_type,
+        device=device,
+        batch_size=batch_size,
+        max_new_tokens=max_new_tokens,
+        limit=limit,
+        kinds=_split_list(kinds),
+        strict=strict,
+        seed=ctx.obj.seed if ctx.obj else 0,
+    )
+    bar = None
+    verbose = ctx.obj is None or ctx.obj.verbosity >= 0
+
+    def progress(label: str, done: int, total: int) -> None:
+        nonlocal bar
+        if not (verbose and sys.stderr.isatty()):
+            return
+        from tqdm import tqdm
+
+        if bar is None or bar.desc != label:
+            if bar is not None:
+                bar.close()
+            bar = tqdm(total=total, desc=label, unit="clip")
+        bar.update(done)
+
+    run = run_bench(options, output, progress)
+    if bar is not None:
+        bar.close()
+    failures = ", ".join(f"{k}: {v}" for k, v in run.eval_set.failures.items()) or "none"
+    click.echo(
+        f"{run.eval_set.name} [{run.eval_set.split}]: {len(run.eval_set.items)} rows, "
+        f"{run.predicted} predicted, {run.skipped} already done, failures {failures}"
+    )
+    click.echo(format_results(run.results))
+    click.echo(f"wrote {output / 'predictions.jsonl'} and {output / 'results.json'}")
+
+
+@bench.command()
+@click.argument("predictions", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Results file (default: results.json next to the predictions).",
+)
+@click.option(
+    "--data",
+    default=None,
+    metavar="DIR|HUB_ID",
+    help="Check the predictions come from this dataset.",
+)
+@click.option("--split", default="test", show_default=True)
+@click.pass_obj
+def score(settings, predictions: Path, output: Path | None, data: str | None, split: str) -> None:
+    """Re-score PREDICTIONS (a predictions.jsonl) without running any model."""
+    from devspeech.benchmark.api import format_results, score_file, write_results
+
+    expected = None
+    if data is not None:
+        from devspeech.benchmark.data import load_eval_set
+
+        expected = load_eval_set(data, None, split, limit=1).fingerprint
+    results = score_file(
+        predictions, seed=settings.seed if settings else 0, expect_dataset=expected
+    )
+    target = output or predictions.with_name("results.json")
+    write_results(results, target)
+    click.echo(format_results(results))
+    click.echo(f"wrote {target}")
+
+
+@click.group()
+def models() -> None:
+    """List and prepare the models `--model` accepts."""
+
+
+@models.command("list")
+def list_models() -> None:
+    """Bundled models (installed? cached?) and the other kinds of spec."""
+    from devspeech.benchmark.bundled import BUNDLED, is_installed
+    from devspeech.benchmark.models import cached_models
+
+    cached = set(cached_models())
+    for name, model in BUNDLED.items():
+        spec = f"bundled:{name}"
+        state = "cached" if spec in cached else "installed" if is_installed(model) else "missing"
+        click.echo(f"{spec:<18} {state:<10} {', '.join(model.distributions)}")
+    for mels in (80, 128):
+        spec = f"random:{mels}"
+        state = "cached" if spec in cached else "built on use"
+        click.echo(f"{spec:<18} {state:<10} tiny random Whisper, {mels} mel bins")
+    click.echo("also: a Hub id (owner/name), or a local transformers, CTranslate2 or PEFT folder")
+
+
+@models.command()
+@click.argument("specs", nargs=-1, required=True)
+def prepare(specs: tuple[str, ...]) -> None:
+    """Convert bundled models (or build random ones) into the cache now."""
+    from devspeech.benchmark.models import parse_spec, transformers_location
+
+    for text in specs:
+        spec = parse_spec(text)
+        if spec.kind not in ("bundled", "random"):
+            raise click.UsageError(f"{text} needs no preparation")
+        click.echo(f"{text}: {transformers_location(spec)}")
+        if spec.kind == "bundled":
+            from devspeech.benchmark.models import ctranslate2_location
+
+            click.echo(f"{text} (CTranslate2): {ctranslate2_location(spec)}")

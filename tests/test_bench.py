@@ -1,0 +1,156 @@
+"""`devspeech bench` end to end on a small generated dataset with the bundled tiny.en."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from devspeech.benchmark.api import BenchOptions, run_bench, score_file
+from devspeech.benchmark.bundled import CACHE_ENV
+from devspeech.benchmark.data import load_audio_dir
+from devspeech.benchmark.models import parse_spec
+from devspeech.cli import cli
+from devspeech.errors import InputError
+from devspeech.generator.api import GenerateOptions, generate
+from devspeech.jsonl import write_jsonl
+from devspeech.records import Utterance, utterance_id
+
+LINES = [
+    ("code", "python", "import numpy as np", "import numpy as n p", ("numpy",)),
+    ("code", "python", "for item in items:", "for item in items colon", ("items",)),
+    ("shell", "bash", "git push origin main", "git push origin main", ("git",)),
+    ("prose", "", "Run the tests before you push.", "run the tests before you push", ()),
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cache")
+
+
+@pytest.fixture(autouse=True)
+def user_cache(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("bench")
+    utterances = []
+    for n in range(40):
+        kind, language, text, spoken, keywords = LINES[n % len(LINES)]
+        text, spoken = (text, spoken) if n < len(LINES) else (f"{text} # {n}", f"{spoken} {n}")
+        uid = utterance_id(kind, text)
+        utterances.append(
+            Utterance(uid, text, spoken, kind, language, keywords, "test", "x", "MIT")
+        )
+    write_jsonl(root / "u.jsonl", utterances)
+    options = GenerateOptions(engines=("espeak",), augment="none", rows_per_shard=50)
+    generate(root / "u.jsonl", root / "ds", options)
+    return root / "ds"
+
+
+def _lines(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_bench_predicts_scores_and_resumes(dataset: Path, tmp_path: Path):
+    out = tmp_path / "bench"
+    options = BenchOptions(models=("bundled:tiny.en",), data=str(dataset),
+                           conditions=("none", "oracle"), limit=3, resamples=200)  # fmt: skip
+    run = run_bench(options, out)
+    lines = _lines(out / "predictions.jsonl")
+    assert run.predicted == 6 and len(lines) == 6
+    assert {(x["model"], x["condition"]) for x in lines} == {
+        ("bundled:tiny.en", "none"), ("bundled:tiny.en", "oracle")
+    }  # fmt: skip
+    assert all(x["prediction"] and x["elapsed_s"] > 0 and x["audio_s"] > 0 for x in lines)
+    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    assert [(r["condition"], r["rows"]) for r in results] == [("none", 3), ("oracle", 3)]
+    wer = results[0]["metrics"]["wer"]
+    assert wer["low"] <= wer["value"] <= wer["high"]
+    assert results[0]["rtfx"] > 1
+    assert set(results[0]["breakdowns"]) == {"kind", "engine", "noise"}
+    assert results[0]["breakdowns"]["engine"]["espeak"]["rows"] == 3
+    assert results[0]["versions"]["transformers"] and results[0]["machine"]["cpus"]
+
+    # a killed run leaves a partial last line; the rerun drops it and predicts only the rest
+    text = (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    (out / "predictions.jsonl").write_text("".join(text[:4]) + text[4][:30], encoding="utf-8")
+    again = run_bench(options, out)
+    assert (again.predicted, again.skipped) == (2, 4)
+    # re-scoring the file reproduces the numbers without a model
+    rescored = score_file(out / "predictions.jsonl", resamples=200)
+    assert [r["metrics"] for r in rescored] == [r["metrics"] for r in again.results]
+
+
+def test_bench_refuses_predictions_of_another_dataset(dataset: Path, tmp_path: Path):
+    out = tmp_path / "bench"
+    run_bench(BenchOptions(models=("bundled:tiny.en",), data=str(dataset), limit=1,
+                           resamples=10), out)  # fmt: skip
+    other = tmp_path / "other"
+    shutil.copytree(dataset, other)
+    recipe = json.loads((other / "recipe.json").read_text(encoding="utf-8"))
+    (other / "recipe.json").write_text(json.dumps({**recipe, "seed": 99}), encoding="utf-8")
+    with pytest.raises(InputError, match="holds predictions for another dataset"):
+        run_bench(BenchOptions(models=("bundled:tiny.en",), data=str(other), limit=1), out)
+    result = CliRunner().invoke(
+        cli, ["bench", "score", str(out / "predictions.jsonl"), "--data", str(other)]
+    )
+    assert result.exit_code == 1 and "not for dir:" in result.output
+
+
+def test_unknown_specs_name_every_kind_and_the_cache(cache: Path):
+    with pytest.raises(InputError) as error:
+        parse_spec("not-a-model")
+    message = str(error.value)
+    assert "bundled:NAME (tiny.en, base)" in message and "random:80 or random:128" in message
+    assert "a Hub id (owner/name)" in message and "cached:" in message
+    assert parse_spec("openai/whisper-large-v3-turbo").kind == "hub"
+    assert parse_spec("bundled:base").english_only is False
+
+
+def test_random_128_mel_model_runs_the_large_v3_path(dataset: Path, tmp_path: Path, cache: Path):
+    options = BenchOptions(models=("random:128",), data=str(dataset), limit=2, max_new_tokens=4,
+                           resamples=10)  # fmt: skip
+    run = run_bench(options, tmp_path / "bench")
+    assert run.predicted == 2
+    folder = cache / "models" / "random-128"
+    assert json.loads((folder / "config.json").read_text())["num_mel_bins"] == 128
+    assert json.loads((folder / "preprocessor_config.json").read_text())["feature_size"] == 128
+
+
+def test_faster_whisper_backend_and_own_recordings(tmp_path: Path):
+    import soundfile as sf
+
+    from devspeech.generator.engines.espeak import EspeakEngine
+
+    engine = EspeakEngine()
+    import random
+
+    rng = random.Random(2)
+    speech = engine.synthesize("run the tests before you push", engine.draw_speaker(
+        engine.voices()[0], rng), rng)  # fmt: skip
+    folder = tmp_path / "rec"
+    folder.mkdir()
+    sf.write(folder / "take1.wav", speech.audio, 16_000)
+    (folder / "take1.txt").write_text("Run the tests before you push.", encoding="utf-8")
+    (folder / "broken.flac").write_bytes(b"not audio at all")
+    (folder / "broken.txt").write_text("nothing", encoding="utf-8")
+    loaded = load_audio_dir(folder)
+    assert [i.id for i in loaded.items] == ["take1"] and loaded.failures == {"corrupt audio": 1}
+    with pytest.raises(InputError, match="row broken: audio does not decode"):
+        load_audio_dir(folder, strict=True)
+    options = BenchOptions(models=("bundled:tiny.en",), audio_dir=folder,
+                           backend="faster-whisper", resamples=10)  # fmt: skip
+    run = run_bench(options, tmp_path / "bench")
+    assert run.results[0]["failures"] == {"corrupt audio": 1}
+    assert run.results[0]["backend"] == "faster-whisper"
+    prediction = _lines(tmp_path / "bench" / "predictions.jsonl")[0]["prediction"]
+    assert "test" in prediction.lower()
+    assert np.isfinite(run.results[0]["metrics"]["wer"]["value"])
