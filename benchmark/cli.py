@@ -216,3 +216,23 @@ def prepare(specs: tuple[str, ...]) -> None:
             from devspeech.benchmark.models import ctranslate2_location
 
             click.echo(f"{text} (CTranslate2): {ctranslate2_location(spec)}")
+
+
+@click.command()
+@click.argument(
+    "results", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path("leaderboard"),
+    show_default=True,
+)
+def leaderboard(results: tuple[Path, ...], output: Path) -> None:
+    """Rank RESULTS (results.json files) into Markdown, CSV, HTML and plots."""
+    from devspeech.benchmark.leaderboard import build_leaderboard, to_markdown
+
+    rows, files = build_leaderboard(list(results), output)
+    click.echo(to_markdown(rows), nl=False)
+    click.echo("wrote " + ", ".join(str(f) for f in files))

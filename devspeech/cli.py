@@ -24,6 +24,11 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "bench",
         "Benchmark Whisper models on developer speech.",
     ),
+    "leaderboard": (
+        "devspeech.benchmark.cli",
+        "leaderboard",
+        "Rank results files into tables and plots.",
+    ),
     "models": (
         "devspeech.benchmark.cli",
         "models",
