@@ -21,6 +21,9 @@ class QuickstartOptions:
     speech_rows: int = 160
     engines: tuple[str, ...] = ("espeak", "piper")
     workers: int = 2
+    bench_model: str = "bundled:tiny.en"
+    bench_conditions: tuple[str, ...] = ("none", "glossary")
+    bench_rows: int | None = None  # None: the whole test split
 
 
 def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, Path]:  # type: ignore[no-untyped-def]
@@ -34,7 +37,7 @@ def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, 
     options.output.mkdir(parents=True, exist_ok=True)
     utterances = options.output / "utterances.jsonl"
     echo(
-        f"[1/2] corpus: mining {', '.join(options.packages)}, part of the standard library and "
+        f"[1/3] corpus: mining {', '.join(options.packages)}, part of the standard library and "
         f"the --help of {', '.join(options.help_of)}"
     )
     summary = run_mine(
@@ -53,7 +56,9 @@ def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, 
     echo(format_stats(compute_stats(read_jsonl(utterances, Utterance.from_dict))))
     echo("")
     dataset = _generate(options, utterances, echo)
-    return {"utterances": utterances, "dataset": dataset}
+    echo("")
+    board = _benchmark(options, dataset, echo)
+    return {"utterances": utterances, "dataset": dataset, "leaderboard": board}
 
 
 def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # type: ignore[no-untyped-def]
@@ -61,7 +66,7 @@ def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # ty
 
     dataset = options.output / "dataset"
     echo(
-        f"[2/2] generator: speaking {options.speech_rows} utterances with "
+        f"[2/3] generator: speaking {options.speech_rows} utterances with "
         f"{' and '.join(options.engines)}, in simulated rooms with noise"
     )
     summary = generate(
@@ -78,6 +83,34 @@ def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # ty
     )
     echo(format_summary(summary))
     return dataset
+
+
+def _benchmark(options: QuickstartOptions, dataset: Path, echo) -> Path:  # type: ignore[no-untyped-def]
+    from devspeech.benchmark.api import BenchOptions, run_bench
+    from devspeech.benchmark.leaderboard import build_leaderboard, to_markdown
+
+    echo(
+        f"[3/3] benchmark: {options.bench_model} on the test split, prompt conditions "
+        f"{' and '.join(options.bench_conditions)}"
+    )
+    bench = options.output / "bench"
+    run = run_bench(
+        BenchOptions(
+            models=(options.bench_model,),
+            data=str(dataset),
+            split="test",
+            conditions=options.bench_conditions,
+            limit=options.bench_rows,
+            seed=options.seed,
+        ),
+        bench,
+    )
+    board = options.output / "leaderboard"
+    rows, _ = build_leaderboard([bench / "results.json"], board)
+    echo(f"{len(run.eval_set.items)} test rows, {run.predicted} transcribed")
+    echo(to_markdown(rows))
+    echo(f"wrote {bench} and {board} (leaderboard.md, .csv, .html and plots)")
+    return board
 
 
 @click.command("quickstart")

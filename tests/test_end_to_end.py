@@ -49,4 +49,8 @@ def test_quickstart_mines_and_speaks_a_small_dataset(tmp_path: Path):
     assert len(train) >= 20
     assert {r["speaker"]["engine"] for r in train} == {"espeak"}  # piper is held out
     assert (written["dataset"] / "README.md").is_file()
-    assert any(line.startswith("[2/2] generator") for line in lines)
+    assert any(line.startswith("[2/3] generator") for line in lines)
+    assert any(line.startswith("[3/3] benchmark: bundled:tiny.en") for line in lines)
+    board = (written["leaderboard"] / "leaderboard.md").read_text(encoding="utf-8")
+    assert "| bundled:tiny.en | transformers | none |" in board
+    assert "| bundled:tiny.en | transformers | glossary |" in board
