@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
@@ -242,18 +243,15 @@ def _metrics(scores: Sequence[RowScore], names: Iterable[str], resamples: int, s
 
 
 def machine() -> dict[str, Any]:
+    """The host; a GPU is named only if torch is already loaded (importing it costs a second)."""
     info: dict[str, Any] = {
         "platform": platform.platform(),
         "cpus": os.cpu_count(),
         "processor": platform.processor() or platform.machine(),
     }
-    try:
-        import torch
-
-        if torch.cuda.is_available():
-            info["gpu"] = torch.cuda.get_device_name(0)
-    except ImportError:
-        pass
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        info["gpu"] = torch.cuda.get_device_name(0)
     return info
 
 
@@ -283,6 +281,7 @@ def score_predictions(
     if len(datasets) > 1:
         raise InputError(f"the predictions mix datasets: {', '.join(sorted(datasets))}")
     results = []
+    host, software = machine(), versions()
     for (model, backend, condition), group in groups.items():
         scores = [_row_score(line) for line in group]
         audio_s = sum(float(line.get("audio_s") or 0.0) for line in group)
@@ -317,8 +316,8 @@ def score_predictions(
                 "elapsed_s": round(elapsed_s, 3),
                 "rtfx": round(audio_s / elapsed_s, 2) if elapsed_s else None,
                 "breakdowns": breakdowns,
-                "versions": versions(),
-                "machine": machine(),
+                "versions": software,
+                "machine": host,
             }
         )
     return results

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -29,8 +30,12 @@ class Interval:
         return {"value": self.value, "low": self.low, "high": self.high}
 
 
+@lru_cache(maxsize=8)
 def _indices(n: int, resamples: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    """The resamples of n rows; shared by every metric of a result (read-only)."""
+    index = np.random.default_rng(seed).integers(0, n, size=(resamples, n))
+    index.flags.writeable = False
+    return index
 
 
 def _matrix(scores: Sequence[RowScore], metric: str) -> tuple[np.ndarray, np.ndarray]:
