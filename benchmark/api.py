@@ -31,6 +31,7 @@ PREDICTIONS_FILE = "predictions.jsonl"
 RESULTS_FILE = "results.json"
 BREAKDOWNS = ("kind", "engine", "noise")
 BREAKDOWN_METRICS = ("wer", "code_wer", "keyword_recall", "exact_match")
+COMPARED_METRICS = ("wer", "code_wer", "keyword_recall")
 PACKAGES = (
     "devspeech",
     "torch",
@@ -282,8 +283,15 @@ def score_predictions(
         raise InputError(f"the predictions mix datasets: {', '.join(sorted(datasets))}")
     results = []
     host, software = machine(), versions()
+    baseline: dict[str, RowScore] | None = None
     for (model, backend, condition), group in groups.items():
         scores = [_row_score(line) for line in group]
+        by_id = {line["id"]: score for line, score in zip(group, scores, strict=True)}
+        compared = {}
+        if baseline is None:
+            baseline, baseline_label = by_id, f"{model} [{condition}, {backend}]"
+        else:
+            compared = _compare(by_id, baseline, baseline_label, resamples, seed)
         audio_s = sum(float(line.get("audio_s") or 0.0) for line in group)
         elapsed_s = sum(float(line.get("elapsed_s") or 0.0) for line in group)
         breakdowns: dict[str, dict[str, Any]] = {}
@@ -316,11 +324,34 @@ def score_predictions(
                 "elapsed_s": round(elapsed_s, 3),
                 "rtfx": round(audio_s / elapsed_s, 2) if elapsed_s else None,
                 "breakdowns": breakdowns,
+                "compared": compared,
                 "versions": software,
                 "machine": host,
             }
         )
     return results
+
+
+def _compare(
+    scores: dict[str, RowScore],
+    baseline: dict[str, RowScore],
+    label: str,
+    resamples: int,
+    seed: int,
+) -> dict[str, Any]:
+    """Paired bootstrap of this result minus the first one, on the rows both have."""
+    from devspeech.benchmark.bootstrap import paired_bootstrap
+
+    shared = [i for i in scores if i in baseline]
+    if not shared:
+        return {}
+    out: dict[str, Any] = {"baseline": label, "rows": len(shared)}
+    for metric in COMPARED_METRICS:
+        result = paired_bootstrap(
+            [scores[i] for i in shared], [baseline[i] for i in shared], metric, resamples, seed
+        )
+        out[metric] = {**result.difference.to_dict(), "p_value": result.p_value}
+    return out
 
 
 def score_file(

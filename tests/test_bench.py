@@ -78,6 +78,13 @@ def test_bench_predicts_scores_and_resumes(dataset: Path, tmp_path: Path):
     assert set(results[0]["breakdowns"]) == {"kind", "engine", "noise"}
     assert results[0]["breakdowns"]["engine"]["espeak"]["rows"] == 3
     assert results[0]["versions"]["transformers"] and results[0]["machine"]["cpus"]
+    # the second result is compared with the first on the same rows (a paired bootstrap)
+    assert results[0]["compared"] == {}
+    compared = results[1]["compared"]
+    assert compared["baseline"] == "bundled:tiny.en [none, transformers]" and compared["rows"] == 3
+    difference = results[1]["metrics"]["wer"]["value"] - results[0]["metrics"]["wer"]["value"]
+    assert compared["wer"]["value"] == pytest.approx(difference)
+    assert 0.0 <= compared["wer"]["p_value"] <= 1.0
 
     # a killed run leaves a partial last line; the rerun drops it and predicts only the rest
     text = (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
@@ -154,3 +161,36 @@ def test_faster_whisper_backend_and_own_recordings(tmp_path: Path):
     prediction = _lines(tmp_path / "bench" / "predictions.jsonl")[0]["prediction"]
     assert "test" in prediction.lower()
     assert np.isfinite(run.results[0]["metrics"]["wer"]["value"])
+
+
+def test_a_peft_adapter_loads_over_the_base_its_config_names(tmp_path: Path):
+    from peft import LoraConfig, get_peft_model
+    from transformers import WhisperForConditionalGeneration
+
+    from devspeech.benchmark.backends import DecodeOptions, TransformersBackend
+    from devspeech.benchmark.tiny import build_tiny_whisper
+
+    base = build_tiny_whisper(tmp_path / "base", seed=3)
+    model = get_peft_model(WhisperForConditionalGeneration.from_pretrained(base),
+                           LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))  # fmt: skip
+    model.save_pretrained(tmp_path / "adapter")
+    spec = parse_spec(str(tmp_path / "adapter"))
+    assert (spec.kind, spec.base.kind, spec.base.location) == ("peft", "transformers", str(base))
+    backend = TransformersBackend(spec, DecodeOptions(max_new_tokens=3))
+    from peft import PeftModel
+
+    assert isinstance(backend.model, PeftModel)
+    assert any("lora_A" in name for name, _ in backend.model.named_parameters())
+    (transcript,) = backend.transcribe([np.zeros(16_000, dtype=np.float32)], None, False)
+    assert isinstance(transcript.text, str) and transcript.segments is None
+
+
+def test_a_dataset_without_text_is_refused(dataset: Path, tmp_path: Path):
+    import pyarrow.parquet as pq
+
+    copy = tmp_path / "ds"
+    shutil.copytree(dataset, copy)
+    for shard in (copy / "data").glob("test-*.parquet"):
+        pq.write_table(pq.read_table(shard).drop_columns(["text"]), shard)
+    with pytest.raises(InputError, match="has no text column"):
+        run_bench(BenchOptions(models=("bundled:tiny.en",), data=str(copy)), tmp_path / "b")
