@@ -11,7 +11,6 @@ temporary names and renamed when complete, so an interrupted preparation is redo
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import os
@@ -20,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devspeech.errors import InputError
+from devspeech.hashing import sha256_file
 
 CACHE_ENV = "DEVSPEECH_CACHE"
 
@@ -119,14 +119,6 @@ def cache_root() -> Path:
     return Path(base) / "devspeech"
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def locate(file: PackagedFile, check: bool = True) -> Path:
     """The installed path of a packaged data file, hash-checked."""
     try:
@@ -139,7 +131,7 @@ def locate(file: PackagedFile, check: bool = True) -> Path:
     path = Path(str(dist.locate_file(file.path)))
     if not path.is_file():
         raise InputError(f"{file.distribution} is installed but {path} is missing")
-    if check and sha256_of(path) != file.sha256:
+    if check and sha256_file(path) != file.sha256:
         raise InputError(f"{path} does not match its pinned sha256; reinstall {file.distribution}")
     return path
 
@@ -172,7 +164,7 @@ def ct2_folder(name: str) -> Path:
         for part in model.model_parts:
             with locate(part).open("rb") as handle:
                 shutil.copyfileobj(handle, out, 1 << 22)
-    if sha256_of(partial / "model.bin") != model.model_sha256:
+    if sha256_file(partial / "model.bin") != model.model_sha256:
         raise InputError(f"the joined model.bin of bundled:{name} does not match its sha256")
     for file, target in (
         (model.config, "config.json"),

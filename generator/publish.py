@@ -24,6 +24,7 @@ from devspeech.errors import DevspeechError, InputError
 from devspeech.generator.api import RECIPE_FILE
 from devspeech.generator.card import _features_yaml
 from devspeech.generator.dataset import SPLITS, arrow_schema, shard_files
+from devspeech.hashing import sha256_file
 
 CARD_FILE = "README.md"
 
@@ -147,20 +148,12 @@ def _git_blob_sha1(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _same_content(local: LocalFile, remote: Any) -> bool:
     """Whether a RepoFile from the Hub holds exactly the local file's bytes."""
     if remote.size != local.size:
         return False
     if remote.lfs is not None:
-        return remote.lfs.sha256 == _sha256(local.path)
+        return remote.lfs.sha256 == sha256_file(local.path)
     return remote.blob_id == _git_blob_sha1(local.path)
 
 

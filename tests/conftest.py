@@ -66,3 +66,18 @@ def project(tmp_path: Path) -> Path:
     subprocess.run(["git", "-C", str(root), "add", "."], check=True)
     (root / "untracked.py").write_text("secret_value = compute_untracked(a)\n")
     return root
+
+
+@pytest.fixture(scope="session")
+def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One model cache for the session: bundled models are converted once, not per module."""
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture()
+def use_model_cache(model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point devspeech's cache at the session's, away from the user's ~/.cache."""
+    from devspeech.benchmark.bundled import CACHE_ENV
+
+    monkeypatch.setenv(CACHE_ENV, str(model_cache))
+    return model_cache

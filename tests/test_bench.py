@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from devspeech.benchmark.api import BenchOptions, run_bench, score_file
-from devspeech.benchmark.bundled import CACHE_ENV
 from devspeech.benchmark.data import load_audio_dir
 from devspeech.benchmark.models import parse_spec
 from devspeech.cli import cli
@@ -28,14 +27,7 @@ LINES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(autouse=True)
-def user_cache(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(CACHE_ENV, str(cache))
+pytestmark = pytest.mark.usefixtures("use_model_cache")
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +104,7 @@ def test_bench_refuses_predictions_of_another_dataset(dataset: Path, tmp_path: P
     assert result.exit_code == 1 and "not for dir:" in result.output
 
 
-def test_unknown_specs_name_every_kind_and_the_cache(cache: Path):
+def test_unknown_specs_name_every_kind_and_the_cache(model_cache: Path):
     with pytest.raises(InputError) as error:
         parse_spec("not-a-model")
     message = str(error.value)
@@ -122,12 +114,14 @@ def test_unknown_specs_name_every_kind_and_the_cache(cache: Path):
     assert parse_spec("bundled:base").english_only is False
 
 
-def test_random_128_mel_model_runs_the_large_v3_path(dataset: Path, tmp_path: Path, cache: Path):
+def test_random_128_mel_model_runs_the_large_v3_path(
+    dataset: Path, tmp_path: Path, model_cache: Path
+):
     options = BenchOptions(models=("random:128",), data=str(dataset), limit=2, max_new_tokens=4,
                            resamples=10)  # fmt: skip
     run = run_bench(options, tmp_path / "bench")
     assert run.predicted == 2
-    folder = cache / "models" / "random-128"
+    folder = model_cache / "models" / "random-128"
     assert json.loads((folder / "config.json").read_text())["num_mel_bins"] == 128
     assert json.loads((folder / "preprocessor_config.json").read_text())["feature_size"] == 128
 

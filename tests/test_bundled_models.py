@@ -10,21 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from devspeech.benchmark.bundled import BUNDLED, CACHE_ENV, ct2_folder, transformers_folder
+from devspeech.benchmark.bundled import BUNDLED, ct2_folder, transformers_folder
 from devspeech.benchmark.convert import whisper_state_dict
 from devspeech.benchmark.ct2 import read_ct2
 from devspeech.benchmark.tiny import build_tiny_whisper
 from devspeech.errors import InputError
 
-
-@pytest.fixture(scope="module")
-def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(autouse=True)
-def user_cache(cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(CACHE_ENV, str(cache))
+pytestmark = pytest.mark.usefixtures("use_model_cache")
 
 
 def _ct2_convert(source: Path, out: Path, quantization: str | None = None) -> Path:
@@ -71,7 +63,7 @@ def test_truncated_or_foreign_files_are_named():
         read_ct2(io.BytesIO(struct.pack("<I", 99)), "new.bin")
 
 
-def test_bundled_tiny_en_greedy_tokens_equal_faster_whisper(cache: Path):
+def test_bundled_tiny_en_greedy_tokens_equal_faster_whisper(model_cache: Path):
     import torch
     from faster_whisper import WhisperModel
     from transformers import WhisperFeatureExtractor, WhisperForConditionalGeneration
@@ -79,7 +71,7 @@ def test_bundled_tiny_en_greedy_tokens_equal_faster_whisper(cache: Path):
     from devspeech.generator.engines.espeak import EspeakEngine
 
     folder = transformers_folder("tiny.en")
-    assert folder == cache / "models" / "bundled-tiny.en"
+    assert folder == model_cache / "models" / "bundled-tiny.en"
     engine = EspeakEngine()
     rng = random.Random(1)
     speech = engine.synthesize(
@@ -108,7 +100,7 @@ def test_bundled_tiny_en_greedy_tokens_equal_faster_whisper(cache: Path):
     assert len(tokens) > 8  # a real sentence, not an immediate end of text
 
 
-def test_bad_bundled_names_and_tampered_files_are_refused(cache: Path, monkeypatch):
+def test_bad_bundled_names_and_tampered_files_are_refused(model_cache: Path, monkeypatch):
     with pytest.raises(
         InputError, match=r"unknown bundled model 'large'; available: bundled:tiny\.en"
     ):

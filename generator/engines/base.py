@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass
 from typing import Protocol
 
-from devspeech.generator.speech import Speaker, Speech
+from devspeech.generator.speech import Speaker, Speech, WordTiming
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,3 +40,16 @@ class Engine(Protocol):
     def synthesize(self, spoken: str, speaker: Speaker, rng: random.Random) -> Speech:
         """Speak `spoken` (lowercase words and spaces); one timing per word, in order."""
         ...
+
+
+def words_from_spans(
+    spoken: str, spans: list[tuple[int, int]], rate: int, source: str
+) -> tuple[WordTiming, ...]:
+    """Pair each word of `spoken` with its (start, end) sample span; `source` names the
+    engine part that grouped the spans, for the error when the counts differ."""
+    words = spoken.split()
+    if len(spans) != len(words):
+        raise SynthesisError(
+            f"{source} joined or split words ({len(spans)} groups for {len(words)} words)"
+        )
+    return tuple(WordTiming(w, s / rate, e / rate) for w, (s, e) in zip(words, spans, strict=True))

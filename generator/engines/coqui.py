@@ -25,7 +25,7 @@ import numpy as np
 
 from devspeech.errors import InputError
 from devspeech.generator.audio import resample
-from devspeech.generator.engines.base import SynthesisError, Voice
+from devspeech.generator.engines.base import SynthesisError, Voice, words_from_spans
 from devspeech.generator.speech import SAMPLE_RATE, Speaker, Speech, WordTiming
 
 MODELS_ENV = "DEVSPEECH_COQUI_MODELS"
@@ -203,9 +203,4 @@ def token_word_timings(
             end = int(cumulative[index + 1])
     if start is not None:
         spans.append((start, end))
-    words = spoken.split()
-    if len(spans) != len(words):
-        raise SynthesisError(
-            f"Coqui's tokenizer joined or split words ({len(spans)} groups for {len(words)} words)"
-        )
-    return tuple(WordTiming(w, s / rate, e / rate) for w, (s, e) in zip(words, spans, strict=True))
+    return words_from_spans(spoken, spans, rate, "Coqui's tokenizer")

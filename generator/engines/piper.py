@@ -11,7 +11,6 @@ model fit a dataset generator:
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import itertools
 import json
@@ -25,8 +24,9 @@ from typing import Any
 import numpy as np
 
 from devspeech.generator.audio import resample
-from devspeech.generator.engines.base import SynthesisError, Voice
+from devspeech.generator.engines.base import SynthesisError, Voice, words_from_spans
 from devspeech.generator.speech import SAMPLE_RATE, Speaker, Speech, WordTiming
+from devspeech.hashing import sha256_file
 
 
 @dataclass(frozen=True)
@@ -57,14 +57,6 @@ _BREAKS = frozenset(" .,;:!?")
 _NOISE_BANK_SEED = 20_240_601
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def locate_voice(files: PiperVoiceFiles) -> tuple[Path, Path]:
     """Paths of the model and config inside the installed data package, hash-checked."""
     try:
@@ -79,7 +71,7 @@ def locate_voice(files: PiperVoiceFiles) -> tuple[Path, Path]:
     for path, expected in ((model, files.model_sha256), (config, files.config_sha256)):
         if not path.is_file():
             raise SynthesisError(f"{files.distribution} is installed but {path} is missing")
-        if _sha256(path) != expected:
+        if sha256_file(path) != expected:
             raise SynthesisError(f"{path} does not match its pinned sha256; reinstall the package")
     return model, config
 
@@ -242,9 +234,4 @@ def _word_timings(
         word_end = end
     if word_start is not None:
         spans.append((word_start, word_end))
-    words = spoken.split()
-    if len(spans) != len(words):
-        raise SynthesisError(
-            f"Piper's phonemizer joined or split words ({len(spans)} groups for {len(words)} words)"
-        )
-    return tuple(WordTiming(w, s / rate, e / rate) for w, (s, e) in zip(words, spans, strict=True))
+    return words_from_spans(spoken, spans, rate, "Piper's phonemizer")
