@@ -38,6 +38,9 @@ FEATURES: dict[str, Any] = {
     "words": _list(
         {"word": _value("string"), "start": _value("float32"), "end": _value("float32")}
     ),
+    "text_words": _list(
+        {"word": _value("string"), "start": _value("float32"), "end": _value("float32")}
+    ),
     "segments": _list(
         {"text": _value("string"), "start": _value("float32"), "end": _value("float32")}
     ),

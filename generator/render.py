@@ -16,6 +16,7 @@ from devspeech.generator.noise import load_noise_dir
 from devspeech.generator.plan import LONGFORM_MAX_S, RowPlan
 from devspeech.generator.rooms import room_bank
 from devspeech.generator.speech import SAMPLE_RATE, Speaker, WordTiming, check_timings
+from devspeech.generator.textmap import text_word_timings
 from devspeech.generator.voices import VoicePools, get_engine
 from devspeech.seeding import item_rng
 
@@ -93,13 +94,14 @@ class Renderer:
         check_timings(words, duration)
         members = plan.utterances[: len(segments)]
         first = members[0]
+        text = " ".join(u.text for u in members)
         return {
             "id": plan.row_id,
             "audio": {
                 "bytes": encode_flac(result.audio, SAMPLE_RATE),
                 "path": f"{plan.row_id}.flac",
             },
-            "text": " ".join(u.text for u in members),
+            "text": text,
             "spoken": " ".join(u.spoken for u in members),
             "kind": first.kind,
             "language": first.language
@@ -107,6 +109,7 @@ class Renderer:
             else "",
             "keywords": list(dict.fromkeys(k for u in members for k in u.keywords)),
             "words": [w.to_dict() for w in words],
+            "text_words": [w.to_dict() for w in text_word_timings(text, words)],
             "segments": [
                 {"text": u.text, "start": s.start, "end": s.end}
                 for u, s in zip(members, segments, strict=True)

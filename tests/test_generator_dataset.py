@@ -131,6 +131,13 @@ def test_dataset_has_hub_layout_features_and_aligned_timestamps(corpus: Path, tm
         words = tuple(WordTiming(w["word"], w["start"], w["end"]) for w in row["words"])
         assert [w.word for w in words] == row["spoken"].split()
         check_timings(words, row["duration_s"])
+        written = tuple(WordTiming(w["word"], w["start"], w["end"]) for w in row["text_words"])
+        check_timings(written, row["duration_s"])
+        tokens = iter(row["text"].split())
+        assert all(any(w.word == t for t in tokens) for w in written)  # in order, verbatim
+        if row["kind"] == "prose" and len(row["segments"]) == 1:
+            # prose is said as written: every token but the "# n" suffix has its timing
+            assert len(written) >= len(row["text"].split()) - 2, row["text"]
         segments = tuple(WordTiming(s["text"], s["start"], s["end"]) for s in row["segments"])
         check_timings(segments, row["duration_s"])
         assert " ".join(s["text"] for s in row["segments"]) == row["text"]

@@ -95,3 +95,32 @@ def test_pitch_and_vocal_tract_warp_keep_length_and_timing():
     spectrum = np.abs(np.fft.rfft(out[2000:-2000]))
     peak_hz = np.argmax(spectrum) * SAMPLE_RATE / len(out[2000:-2000])
     assert 420 < peak_hz < 520
+
+
+def test_written_tokens_take_the_timings_of_the_spoken_words_they_spell():
+    from devspeech.generator.speech import WordTiming
+    from devspeech.generator.textmap import text_word_timings
+
+    def timed(spoken: str) -> list[WordTiming]:
+        return [WordTiming(w, i * 0.5, i * 0.5 + 0.4) for i, w in enumerate(spoken.split())]
+
+    prose = text_word_timings(
+        "Use useState to keep the counter.", timed("use use state to keep the counter")
+    )
+    assert [(w.word, w.start, w.end) for w in prose] == [
+        ("Use", 0.0, 0.4),
+        ("useState", 0.5, 1.4),
+        ("to", 1.5, 1.9),
+        ("keep", 2.0, 2.4),
+        ("the", 2.5, 2.9),
+        ("counter.", 3.0, 3.4),
+    ]
+    code = text_word_timings(
+        "x = np.array(values) + README",
+        timed("x equals n p dot array open paren values close paren plus readme"),
+    )
+    assert [(w.word, w.start) for w in code] == [("x", 0.0), ("README", 6.0)]
+    assert text_word_timings("kubectl get pods", timed("kube control get pods")) == (
+        WordTiming("get", 1.0, 1.4),
+        WordTiming("pods", 1.5, 1.9),
+    )
