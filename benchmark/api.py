@@ -25,6 +25,7 @@ from devspeech.benchmark.bootstrap import bootstrap
 from devspeech.benchmark.data import EvalItem, EvalSet, decode, load_eval_set
 from devspeech.benchmark.metrics import RATES, RowScore, Segment, score_pair
 from devspeech.errors import InputError
+from devspeech.versions import installed_versions
 
 CONDITIONS = ("none", "glossary", "oracle")
 PREDICTIONS_FILE = "predictions.jsonl"
@@ -257,15 +258,7 @@ def machine() -> dict[str, Any]:
 
 
 def versions() -> dict[str, str]:
-    import importlib.metadata
-
-    found = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            found[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return found
+    return installed_versions(PACKAGES)
 
 
 def score_predictions(

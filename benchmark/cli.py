@@ -193,11 +193,12 @@ def list_models() -> None:
     for name, model in BUNDLED.items():
         spec = f"bundled:{name}"
         state = "cached" if spec in cached else "installed" if is_installed(model) else "missing"
-        click.echo(f"{spec:<18} {state:<10} {', '.join(model.distributions)}")
+        languages = "English-only" if model.english_only else "multilingual"
+        click.echo(f"{spec:<18} {state:<10} {languages:<13} {', '.join(model.distributions)}")
     for mels in (80, 128):
         spec = f"random:{mels}"
-        state = "cached" if spec in cached else "built on use"
-        click.echo(f"{spec:<18} {state:<10} tiny random Whisper, {mels} mel bins")
+        state = "cached" if spec in cached else "on use"
+        click.echo(f"{spec:<18} {state:<10} {'multilingual':<13} random weights, {mels} mel bins")
     click.echo("also: a Hub id (owner/name), or a local transformers, CTranslate2 or PEFT folder")
 
 

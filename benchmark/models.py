@@ -32,14 +32,6 @@ class ModelSpec:
     location: str  # bundled name, mel count, folder path or Hub id
     base: ModelSpec | None = None  # the model a PEFT adapter applies to
 
-    @property
-    def english_only(self) -> bool:
-        if self.kind == "bundled":
-            return BUNDLED[self.location].english_only
-        if self.kind == "peft" and self.base is not None:
-            return self.base.english_only
-        return self.location.endswith(".en")
-
 
 def cached_models() -> list[str]:
     """Specs whose files are already in the user cache."""

@@ -6,13 +6,12 @@ DATASET_CARD.md (the card of the reference recipe).
 
 from __future__ import annotations
 
-import importlib.metadata
-import platform
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
 from devspeech.generator.dataset import FEATURES, SPLITS, shard_files
+from devspeech.versions import installed_versions
 
 PACKAGES = ("devspeech", "numpy", "scipy", "soundfile", "espeakng-loader", "piper-tts",
             "onnxruntime", "pyroomacoustics", "audiomentations", "pyarrow")  # fmt: skip
@@ -23,14 +22,8 @@ ENGINE_PACKAGES = {"coqui": ("coqui-tts", "torch")}
 
 
 def package_versions(engines: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
-    versions = {"python": platform.python_version()}
     extra = [name for engine in engines for name in ENGINE_PACKAGES.get(engine, ())]
-    for name in (*PACKAGES, *extra):
-        try:
-            versions[name] = importlib.metadata.version(name)
-        except importlib.metadata.PackageNotFoundError:
-            continue
-    return versions
+    return installed_versions((*PACKAGES, *extra))
 
 
 def _size_category(rows: int) -> str:
@@ -41,7 +34,7 @@ def _size_category(rows: int) -> str:
     return "1M<n<10M"
 
 
-def _features_yaml() -> list[dict[str, Any]]:
+def features_yaml() -> list[dict[str, Any]]:
     """`dataset_info.features` in the Hub's YAML form."""
 
     def convert(name: str, feature: dict[str, Any]) -> dict[str, Any]:
@@ -109,7 +102,7 @@ def render_card(recipe: dict[str, Any], stats: dict[str, Any], versions: dict[st
             }
         ],
         "dataset_info": {
-            "features": _features_yaml(),
+            "features": features_yaml(),
             "splits": [
                 {"name": name, "num_examples": s["rows"], "num_bytes": s["bytes"]}
                 for name, s in splits.items()

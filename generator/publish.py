@@ -22,7 +22,7 @@ from typing import Any
 
 from devspeech.errors import DevspeechError, InputError
 from devspeech.generator.api import RECIPE_FILE
-from devspeech.generator.card import _features_yaml
+from devspeech.generator.card import features_yaml
 from devspeech.generator.dataset import SPLITS, arrow_schema, shard_files
 from devspeech.hashing import sha256_file
 
@@ -101,7 +101,7 @@ def check_dataset(root: Path) -> list[LocalFile]:
         )
     metadata = _front_matter(card_path.read_text(encoding="utf-8"), card_path)
     info = metadata.get("dataset_info") or {}
-    if info.get("features") != _features_yaml():
+    if info.get("features") != features_yaml():
         raise InputError(f"{card_path}: the card's features do not match the dataset schema")
     declared = {s["name"]: s["num_examples"] for s in info.get("splits") or []}
     configs = metadata.get("configs") or [{}]

@@ -111,7 +111,7 @@ def test_unknown_specs_name_every_kind_and_the_cache(model_cache: Path):
     assert "bundled:NAME (tiny.en, base)" in message and "random:80 or random:128" in message
     assert "a Hub id (owner/name)" in message and "cached:" in message
     assert parse_spec("openai/whisper-large-v3-turbo").kind == "hub"
-    assert parse_spec("bundled:base").english_only is False
+    assert parse_spec("bundled:base").kind == "bundled"
 
 
 def test_random_128_mel_model_runs_the_large_v3_path(
