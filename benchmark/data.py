@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +127,7 @@ def _select(
             failures["corrupt audio"] += 1
             continue
         if not item.duration_s:
-            item = EvalItem(**{**item.__dict__, "duration_s": len(audio) / SAMPLE_RATE})
+            item = replace(item, duration_s=len(audio) / SAMPLE_RATE)
         items.append(item)
         if limit is not None and len(items) >= limit:
             break
