@@ -63,15 +63,20 @@ def test_truncated_or_foreign_files_are_named():
         read_ct2(io.BytesIO(struct.pack("<I", 99)), "new.bin")
 
 
-def test_bundled_tiny_en_greedy_tokens_equal_faster_whisper(model_cache: Path):
+# <|startoftranscript|> [<|en|> <|transcribe|>] <|notimestamps|>
+PROMPTS = {"tiny.en": [50257, 50362], "base": [50258, 50259, 50359, 50363]}
+
+
+@pytest.mark.parametrize("name", ["tiny.en", pytest.param("base", marks=pytest.mark.slow)])
+def test_bundled_greedy_tokens_equal_faster_whisper(model_cache: Path, name: str):
     import torch
     from faster_whisper import WhisperModel
     from transformers import WhisperFeatureExtractor, WhisperForConditionalGeneration
 
     from devspeech.generator.engines.espeak import EspeakEngine
 
-    folder = transformers_folder("tiny.en")
-    assert folder == model_cache / "models" / "bundled-tiny.en"
+    folder = transformers_folder(name)
+    assert folder == model_cache / "models" / f"bundled-{name}"
     engine = EspeakEngine()
     rng = random.Random(1)
     speech = engine.synthesize(
@@ -82,9 +87,9 @@ def test_bundled_tiny_en_greedy_tokens_equal_faster_whisper(model_cache: Path):
     features = WhisperFeatureExtractor.from_pretrained(folder)(
         speech.audio, sampling_rate=16_000, return_tensors="np"
     ).input_features
-    prompt = [50257, 50362]  # <|startoftranscript|> <|notimestamps|> of an English-only model
+    prompt = PROMPTS[name]
 
-    reference = WhisperModel(str(ct2_folder("tiny.en")), device="cpu", compute_type="float32")
+    reference = WhisperModel(str(ct2_folder(name)), device="cpu", compute_type="float32")
     import ctranslate2
 
     expected = reference.model.generate(
