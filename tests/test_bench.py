@@ -53,14 +53,20 @@ def _lines(path: Path) -> list[dict]:
 
 def test_bench_predicts_scores_and_resumes(dataset: Path, tmp_path: Path):
     out = tmp_path / "bench"
-    options = BenchOptions(models=("bundled:tiny.en",), data=str(dataset),
-                           conditions=("none", "oracle"), limit=3, resamples=200)  # fmt: skip
+    options = BenchOptions(
+        models=("bundled:tiny.en",),
+        data=str(dataset),
+        conditions=("none", "oracle"),
+        limit=3,
+        resamples=200,
+    )
     run = run_bench(options, out)
     lines = _lines(out / "predictions.jsonl")
     assert run.predicted == 6 and len(lines) == 6
     assert {(x["model"], x["condition"]) for x in lines} == {
-        ("bundled:tiny.en", "none"), ("bundled:tiny.en", "oracle")
-    }  # fmt: skip
+        ("bundled:tiny.en", "none"),
+        ("bundled:tiny.en", "oracle"),
+    }
     assert all(x["prediction"] and x["elapsed_s"] > 0 and x["audio_s"] > 0 for x in lines)
     results = json.loads((out / "results.json").read_text(encoding="utf-8"))
     assert [(r["condition"], r["rows"]) for r in results] == [("none", 3), ("oracle", 3)]
@@ -90,8 +96,9 @@ def test_bench_predicts_scores_and_resumes(dataset: Path, tmp_path: Path):
 
 def test_bench_refuses_predictions_of_another_dataset(dataset: Path, tmp_path: Path):
     out = tmp_path / "bench"
-    run_bench(BenchOptions(models=("bundled:tiny.en",), data=str(dataset), limit=1,
-                           resamples=10), out)  # fmt: skip
+    run_bench(
+        BenchOptions(models=("bundled:tiny.en",), data=str(dataset), limit=1, resamples=10), out
+    )
     other = tmp_path / "other"
     shutil.copytree(dataset, other)
     recipe = json.loads((other / "recipe.json").read_text(encoding="utf-8"))
@@ -117,8 +124,9 @@ def test_unknown_specs_name_every_kind_and_the_cache(model_cache: Path):
 def test_random_128_mel_model_runs_the_large_v3_path(
     dataset: Path, tmp_path: Path, model_cache: Path
 ):
-    options = BenchOptions(models=("random:128",), data=str(dataset), limit=2, max_new_tokens=4,
-                           resamples=10)  # fmt: skip
+    options = BenchOptions(
+        models=("random:128",), data=str(dataset), limit=2, max_new_tokens=4, resamples=10
+    )
     run = run_bench(options, tmp_path / "bench")
     assert run.predicted == 2
     folder = model_cache / "models" / "random-128"
@@ -135,8 +143,9 @@ def test_faster_whisper_backend_and_own_recordings(tmp_path: Path):
     import random
 
     rng = random.Random(2)
-    speech = engine.synthesize("run the tests before you push", engine.draw_speaker(
-        engine.voices()[0], rng), rng)  # fmt: skip
+    speech = engine.synthesize(
+        "run the tests before you push", engine.draw_speaker(engine.voices()[0], rng), rng
+    )
     folder = tmp_path / "rec"
     folder.mkdir()
     sf.write(folder / "take1.wav", speech.audio, 16_000)
@@ -147,8 +156,9 @@ def test_faster_whisper_backend_and_own_recordings(tmp_path: Path):
     assert [i.id for i in loaded.items] == ["take1"] and loaded.failures == {"corrupt audio": 1}
     with pytest.raises(InputError, match="row broken: audio does not decode"):
         load_audio_dir(folder, strict=True)
-    options = BenchOptions(models=("bundled:tiny.en",), audio_dir=folder,
-                           backend="faster-whisper", resamples=10)  # fmt: skip
+    options = BenchOptions(
+        models=("bundled:tiny.en",), audio_dir=folder, backend="faster-whisper", resamples=10
+    )
     run = run_bench(options, tmp_path / "bench")
     assert run.results[0]["failures"] == {"corrupt audio": 1}
     assert run.results[0]["backend"] == "faster-whisper"
@@ -165,8 +175,10 @@ def test_a_peft_adapter_loads_over_the_base_its_config_names(tmp_path: Path):
     from devspeech.benchmark.tiny import build_tiny_whisper
 
     base = build_tiny_whisper(tmp_path / "base", seed=3)
-    model = get_peft_model(WhisperForConditionalGeneration.from_pretrained(base),
-                           LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))  # fmt: skip
+    model = get_peft_model(
+        WhisperForConditionalGeneration.from_pretrained(base),
+        LoraConfig(r=2, target_modules=["q_proj", "v_proj"]),
+    )
     model.save_pretrained(tmp_path / "adapter")
     spec = parse_spec(str(tmp_path / "adapter"))
     assert (spec.kind, spec.base.kind, spec.base.location) == ("peft", "transformers", str(base))
@@ -188,3 +200,20 @@ def test_a_dataset_without_text_is_refused(dataset: Path, tmp_path: Path):
         pq.write_table(pq.read_table(shard).drop_columns(["text"]), shard)
     with pytest.raises(InputError, match="has no text column"):
         run_bench(BenchOptions(models=("bundled:tiny.en",), data=str(copy)), tmp_path / "b")
+
+
+def test_long_form_rows_are_decoded_with_timestamps_and_scored(dataset: Path, tmp_path: Path):
+    options = BenchOptions(
+        models=("bundled:tiny.en",), data=str(dataset), split="train", resamples=10
+    )
+    run = run_bench(options, tmp_path / "bench")
+    lines = _lines(tmp_path / "bench" / "predictions.jsonl")
+    long_rows = [x for x in lines if len(x["meta"]["segments"]) > 1]
+    assert long_rows and all("segments" in x for x in long_rows)
+    assert not any("segments" in x for x in lines if len(x["meta"]["segments"]) == 1)
+    for line in long_rows:
+        assert all(0.0 <= start <= end <= 30.0 for _, start, end in line["segments"])
+    metrics = run.results[0]["metrics"]
+    assert metrics["timestamp_well_formed"]["value"] is not None
+    counts = sum(1 for x in long_rows if x["segments"])
+    assert counts == len(long_rows)
