@@ -175,21 +175,6 @@ RATES: dict[str, tuple[str, str]] = {
     "timestamp_well_formed": ("ts_well_formed", "ts_rows"),
     "timestamp_mae_s": ("ts_abs_error", "ts_boundaries"),
 }
-# rates where lower is better (the rest: higher is better)
-LOWER_IS_BETTER = frozenset(
-    {
-        "wer",
-        "cer",
-        "code_wer",
-        "code_wer_folded",
-        "biased_wer",
-        "unbiased_wer",
-        "insertion_rate",
-        "empty_rate",
-        "loop_rate",
-        "timestamp_mae_s",
-    }
-)
 
 
 @dataclass
