@@ -217,3 +217,21 @@ def test_long_form_rows_are_decoded_with_timestamps_and_scored(dataset: Path, tm
     assert metrics["timestamp_well_formed"]["value"] is not None
     counts = sum(1 for x in long_rows if x["segments"])
     assert counts == len(long_rows)
+
+
+def test_hub_loading_path_reads_the_same_rows_through_datasets(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """`--data owner/name` goes through datasets.load_dataset; a local repo folder takes the
+    same path offline, Audio cast to undecoded bytes (no torchcodec)."""
+    import datasets
+
+    from devspeech.benchmark.data import load_dataset_dir, load_hub_dataset
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")
+    through_hub = load_hub_dataset(str(dataset), "test", limit=3)
+    direct = load_dataset_dir(dataset, "test", limit=3)
+    assert [(i.id, i.reference, i.audio, i.keywords, i.segments) for i in through_hub.items] == [
+        (i.id, i.reference, i.audio, i.keywords, i.segments) for i in direct.items
+    ]
+    assert through_hub.fingerprint.startswith(f"hub:{dataset}:")
