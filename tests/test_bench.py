@@ -235,3 +235,15 @@ def test_hub_loading_path_reads_the_same_rows_through_datasets(
         (i.id, i.reference, i.audio, i.keywords, i.segments) for i in direct.items
     ]
     assert through_hub.fingerprint.startswith(f"hub:{dataset}:")
+
+
+def test_glossary_files_become_one_prompt(tmp_path: Path):
+    from devspeech.benchmark.api import read_glossary
+
+    assert read_glossary(None).startswith("We are dictating Python and shell code: ")
+    terms = tmp_path / "terms.txt"
+    terms.write_text("# my team's words\nuseState\n\nkubectl  # the CLI\n", encoding="utf-8")
+    assert read_glossary(terms) == "useState, kubectl"
+    terms.write_text("# nothing but a comment\n", encoding="utf-8")
+    with pytest.raises(InputError, match="holds no terms"):
+        read_glossary(terms)
