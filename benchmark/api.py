@@ -188,33 +188,10 @@ def run_bench(
             backend.transcribe([decode(first.audio)], None, first.long_form)  # warm-up, untimed
             for condition, items in todo.items():
                 batch_size = 1 if condition == "oracle" else options.batch_size
+                labels = {"model": spec.text, "backend": options.backend, "condition": condition}
                 for batch in _batches(items, batch_size):
-                    audios = [decode(i.audio) for i in batch]
                     prompt = prompt_for(condition, batch[0], glossary)
-                    started = time.perf_counter()
-                    transcripts = backend.transcribe(audios, prompt, batch[0].long_form)
-                    elapsed = time.perf_counter() - started
-                    total_s = sum(len(a) for a in audios) / 16_000
-                    for item, audio, transcript in zip(batch, audios, transcripts, strict=True):
-                        audio_s = len(audio) / 16_000
-                        line = {
-                            "id": item.id,
-                            "model": spec.text,
-                            "backend": options.backend,
-                            "condition": condition,
-                            "reference": item.reference,
-                            "prediction": transcript.text,
-                            "audio_s": round(audio_s, 3),
-                            "elapsed_s": round(elapsed * audio_s / total_s, 6),
-                            "dataset": eval_set.fingerprint,
-                            "data": eval_set.name,
-                            "split": eval_set.split,
-                            "meta": item.meta(),
-                        }
-                        if transcript.segments is not None:
-                            line["segments"] = [
-                                [s.text, s.start, s.end] for s in transcript.segments
-                            ]
+                    for line in _predict_batch(backend, batch, prompt, eval_set, labels):
                         sink.write(json.dumps(line, ensure_ascii=False) + "\n")
                     sink.flush()
                     run.predicted += len(batch)
@@ -223,6 +200,43 @@ def run_bench(
     run.results = score_file(path, options.resamples, options.seed, eval_set.failures)
     write_results(run.results, output / RESULTS_FILE)
     return run
+
+
+def _predict_batch(
+    backend: Any,
+    batch: list[EvalItem],
+    prompt: str | None,
+    eval_set: EvalSet,
+    labels: dict[str, str],
+) -> list[dict[str, Any]]:
+    """Prediction lines of one batch, raw text; `labels` name model, backend and condition.
+
+    The batch's wall time is shared among its rows in proportion to their audio.
+    """
+    audios = [decode(item.audio) for item in batch]
+    started = time.perf_counter()
+    transcripts = backend.transcribe(audios, prompt, batch[0].long_form)
+    elapsed = time.perf_counter() - started
+    total_s = sum(len(a) for a in audios) / 16_000
+    lines = []
+    for item, audio, transcript in zip(batch, audios, transcripts, strict=True):
+        audio_s = len(audio) / 16_000
+        line: dict[str, Any] = {
+            "id": item.id,
+            **labels,
+            "reference": item.reference,
+            "prediction": transcript.text,
+            "audio_s": round(audio_s, 3),
+            "elapsed_s": round(elapsed * audio_s / total_s, 6),
+            "dataset": eval_set.fingerprint,
+            "data": eval_set.name,
+            "split": eval_set.split,
+            "meta": item.meta(),
+        }
+        if transcript.segments is not None:
+            line["segments"] = [[s.text, s.start, s.end] for s in transcript.segments]
+        lines.append(line)
+    return lines
 
 
 def _row_score(line: dict[str, Any]) -> RowScore:
