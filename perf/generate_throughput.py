@@ -24,6 +24,7 @@ from pathlib import Path
 from devspeech.corpus.mine import MineOptions, mine
 from devspeech.corpus.sources import scan_stdlib
 from devspeech.generator.api import GenerateOptions, RunOptions, generate
+from devspeech.generator.engines.base import SynthesisError
 from devspeech.generator.voices import get_engine
 from devspeech.jsonl import write_jsonl
 
@@ -38,9 +39,11 @@ def raw_speed(engine_name: str, utterances: list) -> float:
     started = time.perf_counter()
     for i, utterance in enumerate(utterances):
         voice = voices[i % len(voices)]
-        audio += engine.synthesize(
-            utterance.spoken, engine.draw_speaker(voice, rng), rng
-        ).duration_s
+        try:
+            speech = engine.synthesize(utterance.spoken, engine.draw_speaker(voice, rng), rng)
+        except SynthesisError:  # skipped and counted by the pipeline too
+            continue
+        audio += speech.duration_s
     return audio / (time.perf_counter() - started)
 
 
