@@ -25,6 +25,7 @@ from devspeech.benchmark.bootstrap import bootstrap
 from devspeech.benchmark.data import EvalItem, EvalSet, decode, load_eval_set
 from devspeech.benchmark.metrics import RATES, RowScore, Segment, score_pair
 from devspeech.errors import InputError
+from devspeech.generator.speech import SAMPLE_RATE
 from devspeech.versions import installed_versions
 
 CONDITIONS = ("none", "glossary", "oracle")
@@ -142,7 +143,6 @@ def _batches(items: Sequence[EvalItem], size: int) -> Iterable[list[EvalItem]]:
 
 @dataclass
 class BenchRun:
-    output: Path
     eval_set: EvalSet
     predicted: int = 0
     skipped: int = 0
@@ -172,7 +172,7 @@ def run_bench(
     path = output / PREDICTIONS_FILE
     _drop_partial_line(path)
     done = _done_keys(path, eval_set.fingerprint)
-    run = BenchRun(output, eval_set)
+    run = BenchRun(eval_set)
     with path.open("a", encoding="utf-8") as sink:
         for spec in specs:
             todo = {
@@ -217,10 +217,10 @@ def _predict_batch(
     started = time.perf_counter()
     transcripts = backend.transcribe(audios, prompt, batch[0].long_form)
     elapsed = time.perf_counter() - started
-    total_s = sum(len(a) for a in audios) / 16_000
+    total_s = sum(len(a) for a in audios) / SAMPLE_RATE
     lines = []
     for item, audio, transcript in zip(batch, audios, transcripts, strict=True):
-        audio_s = len(audio) / 16_000
+        audio_s = len(audio) / SAMPLE_RATE
         line: dict[str, Any] = {
             "id": item.id,
             **labels,

@@ -14,6 +14,7 @@ import numpy as np
 from devspeech.benchmark.metrics import Segment
 from devspeech.benchmark.models import ModelSpec, ctranslate2_location, transformers_location
 from devspeech.errors import InputError
+from devspeech.generator.speech import SAMPLE_RATE
 
 BACKENDS = ("transformers", "faster-whisper")
 CHUNK_S = 30.0
@@ -89,13 +90,13 @@ class TransformersBackend:
     ) -> list[Transcript]:
         import torch
 
-        long = any(len(a) > CHUNK_S * 16_000 for a in audios)
+        long = any(len(a) > CHUNK_S * SAMPLE_RATE for a in audios)
         if long and len(audios) > 1:  # sequential long-form decoding runs one file at a time
             return [t for a in audios for t in self.transcribe([a], prompt, timestamps)]
         extractor = self.processor.feature_extractor
         features = extractor(
             audios,
-            sampling_rate=16_000,
+            sampling_rate=SAMPLE_RATE,
             return_tensors="pt",
             return_attention_mask=True,
             **({"truncation": False, "padding": "longest"} if long else {}),

@@ -15,6 +15,7 @@ import importlib.metadata
 import json
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,7 +120,7 @@ def cache_root() -> Path:
     return Path(base) / "devspeech"
 
 
-def locate(file: PackagedFile, check: bool = True) -> Path:
+def locate(file: PackagedFile) -> Path:
     """The installed path of a packaged data file, hash-checked."""
     try:
         dist = importlib.metadata.distribution(file.distribution)
@@ -131,7 +132,7 @@ def locate(file: PackagedFile, check: bool = True) -> Path:
     path = Path(str(dist.locate_file(file.path)))
     if not path.is_file():
         raise InputError(f"{file.distribution} is installed but {path} is missing")
-    if check and sha256_file(path) != file.sha256:
+    if sha256_file(path) != file.sha256:
         raise InputError(f"{path} does not match its pinned sha256; reinstall {file.distribution}")
     return path
 
@@ -145,55 +146,62 @@ def is_installed(model: BundledModel) -> bool:
     return True
 
 
-def _publish(partial: Path, final: Path) -> None:
+def cached_folder(name: str, complete: str, build: Callable[[Path], None]) -> Path:
+    """cache/models/NAME, built by `build` into a partial folder renamed when complete.
+
+    `complete` is the file whose presence means a finished build; a build interrupted
+    before the rename leaves only the partial folder, which the next call starts over.
+    """
+    final = cache_root() / "models" / name
+    if (final / complete).is_file():
+        return final
+    partial = final.with_name(f".{final.name}.partial")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    build(partial)
     if final.exists():
         shutil.rmtree(final)
     partial.replace(final)
+    return final
 
 
 def ct2_folder(name: str) -> Path:
     """The CTranslate2 folder of a bundled model in the cache, assembled on first use."""
     model = _bundled(name)
-    final = cache_root() / "models" / f"bundled-{name}-ct2"
-    if (final / "model.bin").is_file():
-        return final
-    partial = final.with_name(f".{final.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    with (partial / "model.bin").open("wb") as out:
-        for part in model.model_parts:
-            with locate(part).open("rb") as handle:
-                shutil.copyfileobj(handle, out, 1 << 22)
-    if sha256_file(partial / "model.bin") != model.model_sha256:
-        raise InputError(f"the joined model.bin of bundled:{name} does not match its sha256")
-    for file, target in (
-        (model.config, "config.json"),
-        (model.tokenizer, "tokenizer.json"),
-        (model.vocabulary, "vocabulary.txt"),
-    ):
-        shutil.copyfile(locate(file), partial / target)
-    _publish(partial, final)
-    return final
+
+    def assemble(folder: Path) -> None:
+        with (folder / "model.bin").open("wb") as out:
+            for part in model.model_parts:
+                with locate(part).open("rb") as handle:
+                    shutil.copyfileobj(handle, out, 1 << 22)
+        if sha256_file(folder / "model.bin") != model.model_sha256:
+            raise InputError(f"the joined model.bin of bundled:{name} does not match its sha256")
+        for file, target in (
+            (model.config, "config.json"),
+            (model.tokenizer, "tokenizer.json"),
+            (model.vocabulary, "vocabulary.txt"),
+        ):
+            shutil.copyfile(locate(file), folder / target)
+
+    return cached_folder(f"bundled-{name}-ct2", "model.bin", assemble)
 
 
 def transformers_folder(name: str) -> Path:
     """The transformers folder of a bundled model in the cache, converted on first use."""
-    from devspeech.benchmark.convert import write_transformers_folder
-    from devspeech.benchmark.ct2 import read_ct2
 
-    final = cache_root() / "models" / f"bundled-{name}"
-    if (final / "model.safetensors").is_file():
-        return final
-    source = ct2_folder(name)
-    partial = final.with_name(f".{final.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    with (source / "model.bin").open("rb") as handle:
-        model = read_ct2(handle, str(source / "model.bin"))
-    config = json.loads((source / "config.json").read_text(encoding="utf-8"))
-    tokenizer = json.loads((source / "tokenizer.json").read_text(encoding="utf-8"))
-    write_transformers_folder(model, config, tokenizer, partial)
-    _publish(partial, final)
-    return final
+    def convert(folder: Path) -> None:
+        from devspeech.benchmark.convert import write_transformers_folder
+        from devspeech.benchmark.ct2 import read_ct2
+
+        source = ct2_folder(name)
+        with (source / "model.bin").open("rb") as handle:
+            model = read_ct2(handle, str(source / "model.bin"))
+        config = json.loads((source / "config.json").read_text(encoding="utf-8"))
+        tokenizer = json.loads((source / "tokenizer.json").read_text(encoding="utf-8"))
+        write_transformers_folder(model, config, tokenizer, folder)
+
+    _bundled(name)
+    return cached_folder(f"bundled-{name}", "model.safetensors", convert)
 
 
 def _bundled(name: str) -> BundledModel:

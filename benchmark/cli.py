@@ -7,9 +7,7 @@ from pathlib import Path
 
 import click
 
-
-def _split_list(value: str | None) -> tuple[str, ...]:
-    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+from devspeech.cli import comma_list
 
 
 @click.group(invoke_without_command=True)
@@ -104,7 +102,7 @@ def bench(
         data=data,
         audio_dir=audio_dir,
         split=split,
-        conditions=_split_list(conditions),
+        conditions=comma_list(conditions),
         glossary=glossary,
         backend=backend,
         compute_type=compute_type,
@@ -112,7 +110,7 @@ def bench(
         batch_size=batch_size,
         max_new_tokens=max_new_tokens,
         limit=limit,
-        kinds=_split_list(kinds),
+        kinds=comma_list(kinds),
         strict=strict,
         seed=ctx.obj.seed if ctx.obj else 0,
     )

@@ -20,9 +20,9 @@ import numpy as np
 
 from devspeech.benchmark.metrics import Segment
 from devspeech.errors import InputError
+from devspeech.generator.speech import SAMPLE_RATE
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
-SAMPLE_RATE = 16_000
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def decode(data: bytes) -> np.ndarray:
         audio, rate = decode_audio(data)
     except Exception as error:  # soundfile raises its own and RuntimeError types
         raise InputError(f"audio does not decode: {error}") from None
-    return resample(audio, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else audio
+    return resample(audio, rate, SAMPLE_RATE)
 
 
 def noise_label(augmentation: dict[str, Any] | None) -> str:

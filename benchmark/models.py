@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from devspeech.benchmark.bundled import BUNDLED, cache_root
+from devspeech.benchmark.bundled import BUNDLED, cache_root, cached_folder
 from devspeech.errors import InputError
 
 KINDS = ("bundled", "random", "transformers", "ctranslate2", "peft", "hub")
@@ -123,9 +123,7 @@ def ctranslate2_location(spec: ModelSpec) -> str:
 def random_folder(mels: int) -> Path:
     from devspeech.benchmark.tiny import build_tiny_whisper
 
-    final = cache_root() / "models" / f"random-{mels}"
-    if not (final / "model.safetensors").is_file():
-        partial = final.with_name(f".{final.name}.partial")
-        build_tiny_whisper(partial, num_mel_bins=mels, seed=mels)
-        partial.replace(final)
-    return final
+    def build(folder: Path) -> None:
+        build_tiny_whisper(folder, num_mel_bins=mels, seed=mels)
+
+    return cached_folder(f"random-{mels}", "model.safetensors", build)

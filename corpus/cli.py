@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from devspeech.cli import comma_list
 from devspeech.records import KINDS
 
 _KIND_CHOICE = click.Choice(["auto", *KINDS])
@@ -84,12 +85,12 @@ def mine(
     """Mine SOURCES (directories or git repositories) and other sources into utterances."""
     from devspeech.corpus.api import MineRequest, run_mine
 
-    tools = tuple(t.strip() for t in help_of.split(",") if t.strip())
+    tools = comma_list(help_of)
     if not (sources or packages or stdlib or tools):
         raise click.UsageError(
             "give at least one source: a directory, --package, --stdlib or --help-of"
         )
-    chosen = tuple(k.strip() for k in kinds.split(",") if k.strip())
+    chosen = comma_list(kinds)
     if unknown := [k for k in chosen if k not in KINDS]:
         raise click.BadParameter(
             f"unknown kind(s) {unknown}; expected {list(KINDS)}", param_hint="--kinds"

@@ -52,6 +52,11 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def comma_list(value: str | None) -> tuple[str, ...]:
+    """The non-empty, stripped items of a comma-separated option value."""
+    return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
 @dataclass(frozen=True)
 class Settings:
     """Options owned by the root group, visible to every subcommand as `ctx.obj`."""

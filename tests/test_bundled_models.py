@@ -119,3 +119,24 @@ def test_bad_bundled_names_and_tampered_files_are_refused(model_cache: Path, mon
     missing = bundled.PackagedFile("no-such-devspeech-package", "x/y.bin", "0" * 64)
     with pytest.raises(InputError, match="no-such-devspeech-package is not installed"):
         bundled.locate(missing)
+
+
+def test_cache_folders_appear_only_when_their_build_completes(model_cache: Path):
+    from devspeech.benchmark.bundled import cached_folder
+
+    calls: list[str] = []
+
+    def broken(folder: Path) -> None:
+        (folder / "half.bin").write_bytes(b"x")
+        raise RuntimeError("killed")
+
+    def build(folder: Path) -> None:
+        calls.append(folder.name)
+        (folder / "done.bin").write_bytes(b"ok")
+
+    with pytest.raises(RuntimeError, match="killed"):
+        cached_folder("demo", "done.bin", broken)
+    assert not (model_cache / "models" / "demo").exists()
+    final = cached_folder("demo", "done.bin", build)
+    assert sorted(p.name for p in final.iterdir()) == ["done.bin"]  # the half build is gone
+    assert cached_folder("demo", "done.bin", build) == final and calls == [".demo.partial"]

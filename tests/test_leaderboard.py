@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import platform
 from pathlib import Path
 
 import pytest
@@ -46,7 +48,9 @@ def test_leaderboard_ranks_by_wer_and_writes_every_format(tmp_path: Path):
         "| good | transformers | none | ds [test] | 3 | 20.0 | 0.0 (0.0–0.0) |"
     )
     assert table[3].startswith("| bad | transformers | none | ds [test] | 3 | 4.0 |")
-    assert "transformers" in table[2] and "x" in table[2].split("|")[-2]  # software and machine
+    software, machine = (cell.strip() for cell in table[2].split("|")[-3:-1])
+    assert software.startswith("devspeech ") and ", transformers " in software
+    assert machine == f"{platform.processor() or platform.machine()} x{os.cpu_count()}"
     with (out / "leaderboard.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     assert [r["model"] for r in rows] == ["good", "bad"]

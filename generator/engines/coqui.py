@@ -63,18 +63,15 @@ class ModelFiles:
         )
 
 
-def _catalogue_folder(name: str) -> Path:
-    """Where Coqui's model manager keeps a downloaded catalogue model."""
-    from TTS.utils.manage import ModelManager
-
-    return Path(ModelManager(progress_bar=False).output_prefix) / name.replace("/", "--")
-
-
 def available_models() -> dict[str, ModelFiles]:
     """Downloaded catalogue models and the local folders named by DEVSPEECH_COQUI_MODELS."""
+    from TTS.utils.manage import ModelManager
+
+    # where Coqui's model manager keeps downloads (it reads its catalogue once, here)
+    downloads = Path(ModelManager(progress_bar=False).output_prefix)
     models: dict[str, ModelFiles] = {}
     for name, accent in CATALOGUE.items():
-        if (_catalogue_folder(name) / "config.json").is_file():
+        if (downloads / name.replace("/", "--") / "config.json").is_file():
             models[name] = ModelFiles(name, accent)
     for entry in filter(None, os.environ.get(MODELS_ENV, "").split(os.pathsep)):
         folder = Path(entry).expanduser()
