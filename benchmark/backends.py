@@ -11,10 +11,10 @@ from typing import Protocol
 
 import numpy as np
 
-from devspeech.benchmark.metrics import Segment
+from devspeech.audio import SAMPLE_RATE
 from devspeech.benchmark.models import ModelSpec, ctranslate2_location, transformers_location
 from devspeech.errors import InputError
-from devspeech.generator.speech import SAMPLE_RATE
+from devspeech.records import Segment
 
 BACKENDS = ("transformers", "faster-whisper")
 CHUNK_S = 30.0

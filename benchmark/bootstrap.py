@@ -16,18 +16,9 @@ from functools import lru_cache
 import numpy as np
 
 from devspeech.benchmark.metrics import RATES, RowScore
+from devspeech.records import Estimate
 
 RESAMPLES = 1000
-
-
-@dataclass(frozen=True)
-class Interval:
-    value: float | None
-    low: float | None
-    high: float | None
-
-    def to_dict(self) -> dict[str, float | None]:
-        return {"value": self.value, "low": self.low, "high": self.high}
 
 
 @lru_cache(maxsize=8)
@@ -55,22 +46,22 @@ def _rates(top: np.ndarray, bottom: np.ndarray, index: np.ndarray) -> np.ndarray
 
 def bootstrap(
     scores: Sequence[RowScore], metric: str, resamples: int = RESAMPLES, seed: int = 0
-) -> Interval:
+) -> Estimate:
     """The metric over all rows and its 95% percentile interval."""
     top, bottom = _matrix(scores, metric)
     if not len(scores) or bottom.sum() == 0:
-        return Interval(None, None, None)
+        return Estimate(None, None, None)
     value = float(top.sum() / bottom.sum())
     rates = _rates(top, bottom, _indices(len(scores), resamples, seed))
     rates = rates[~np.isnan(rates)]
     low, high = np.percentile(rates, [2.5, 97.5])
-    return Interval(value, float(low), float(high))
+    return Estimate(value, float(low), float(high))
 
 
 @dataclass(frozen=True)
 class PairedComparison:
     metric: str
-    difference: Interval  # a - b
+    difference: Estimate  # a - b
     p_value: float | None
     rows: int
 
@@ -88,7 +79,7 @@ def paired_bootstrap(
     top_a, bottom_a = _matrix(a, metric)
     top_b, bottom_b = _matrix(b, metric)
     if not len(a) or bottom_a.sum() == 0 or bottom_b.sum() == 0:
-        return PairedComparison(metric, Interval(None, None, None), None, len(a))
+        return PairedComparison(metric, Estimate(None, None, None), None, len(a))
     observed = float(top_a.sum() / bottom_a.sum() - top_b.sum() / bottom_b.sum())
     index = _indices(len(a), resamples, seed)
     differences = _rates(top_a, bottom_a, index) - _rates(top_b, bottom_b, index)
@@ -100,4 +91,4 @@ def paired_bootstrap(
     else:
         flipped = np.mean(differences <= 0) if observed > 0 else np.mean(differences >= 0)
         p_value = float(min(1.0, 2 * flipped))
-    return PairedComparison(metric, Interval(observed, float(low), float(high)), p_value, len(a))
+    return PairedComparison(metric, Estimate(observed, float(low), float(high)), p_value, len(a))

@@ -93,7 +93,8 @@ def bench(
     """Transcribe a dataset with Whisper models and score them for developer speech."""
     if ctx.invoked_subcommand is not None:
         return
-    from devspeech.benchmark.api import BenchOptions, format_results, run_bench
+    from devspeech.benchmark.results import format_results
+    from devspeech.benchmark.run import BenchOptions, run_bench
 
     if not models:
         raise click.UsageError("give at least one --model")
@@ -114,27 +115,27 @@ def bench(
         strict=strict,
         seed=ctx.obj.seed if ctx.obj else 0,
     )
-    bar = None
-    verbose = ctx.obj is None or ctx.obj.verbosity >= 0
+    bars: dict[str, object] = {}
+    verbose = (ctx.obj is None or ctx.obj.verbosity >= 0) and sys.stderr.isatty()
 
-    def progress(label: str, done: int, total: int) -> None:
-        nonlocal bar
-        if not (verbose and sys.stderr.isatty()):
+    def progress(model: str, rows: int, total: int | None) -> None:
+        if not verbose:
             return
         from tqdm import tqdm
 
-        if bar is None or bar.desc != label:
-            if bar is not None:
-                bar.close()
-            bar = tqdm(total=total, desc=label, unit="clip")
-        bar.update(done)
+        if model not in bars:
+            for bar in bars.values():
+                bar.close()  # type: ignore[attr-defined]
+            bars[model] = tqdm(total=total, desc=model, unit="clip")
+        bars[model].update(rows)  # type: ignore[attr-defined]
 
     run = run_bench(options, output, progress)
-    if bar is not None:
-        bar.close()
-    failures = ", ".join(f"{k}: {v}" for k, v in run.eval_set.failures.items()) or "none"
+    for bar in bars.values():
+        bar.close()  # type: ignore[attr-defined]
+    source = run.source
+    failures = ", ".join(f"{k}: {v}" for k, v in source.failures.items()) or "none"
     click.echo(
-        f"{run.eval_set.name} [{run.eval_set.split}]: {len(run.eval_set.items)} rows, "
+        f"{source.name} [{source.split}]: {run.rows} rows, "
         f"{run.predicted} predicted, {run.skipped} already done, failures {failures}"
     )
     click.echo(format_results(run.results))
@@ -160,7 +161,8 @@ def bench(
 @click.pass_obj
 def score(settings, predictions: Path, output: Path | None, data: str | None, split: str) -> None:
     """Re-score PREDICTIONS (a predictions.jsonl) without running any model."""
-    from devspeech.benchmark.api import format_results, score_file, write_results
+    from devspeech.benchmark.results import format_results, write_results
+    from devspeech.benchmark.score import score_file
 
     expected = None
     if data is not None:
@@ -184,8 +186,8 @@ def models() -> None:
 @models.command("list")
 def list_models() -> None:
     """Bundled models (installed? cached?) and the other kinds of spec."""
-    from devspeech.benchmark.bundled import BUNDLED, is_installed
     from devspeech.benchmark.models import cached_models
+    from devspeech.benchmark.models.bundled import BUNDLED, is_installed
 
     cached = set(cached_models())
     for name, model in BUNDLED.items():

@@ -1,83 +1,136 @@
 """What a benchmark listens to: a generated dataset folder, a Hub dataset, or a folder of
 a person's own recordings with same-named .txt transcripts.
 
-Audio stays as encoded bytes until a batch needs it and is decoded with soundfile, never
-through torchcodec. A row whose audio does not decode is counted (and fails the run under
-`strict`). Each set carries a fingerprint that predictions record, so scores are never
-mixed across datasets.
+A source is streamed, never held: `EvalSource.items()` yields one row at a time with
+its audio still encoded, and the bench decodes each clip once, when its batch comes.
+A row whose audio does not decode is counted in `failures` (and fails the run under
+`strict`). Each source carries a fingerprint that predictions record, so scores are
+never mixed across datasets.
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from devspeech.benchmark.metrics import Segment
+from devspeech.audio import SAMPLE_RATE, decode_16k
+from devspeech.dataset import (
+    RECIPE_FILE,
+    count_rows,
+    read_records,
+    shard_files,
+    splits_present,
+)
 from devspeech.errors import InputError
-from devspeech.generator.speech import SAMPLE_RATE
+from devspeech.records import Augmentation, DatasetRow, RowLabels, Segment
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
 
 @dataclass(frozen=True)
 class EvalItem:
+    """One row to transcribe: encoded audio, the reference and the labels scoring needs."""
+
     id: str
     audio: bytes  # encoded (FLAC, WAV or OGG)
     reference: str
-    duration_s: float
-    keywords: tuple[str, ...] = ()
-    kind: str = "unknown"
-    language: str = ""
-    engine: str = ""
-    noise: str = "unknown"
-    segments: tuple[Segment, ...] = ()
+    labels: RowLabels
 
     @property
     def long_form(self) -> bool:
-        return len(self.segments) > 1
+        return len(self.labels.segments) > 1
 
-    def meta(self) -> dict[str, Any]:
-        """What scoring needs besides the two texts; written into every prediction."""
-        return {
-            "kind": self.kind,
-            "language": self.language,
-            "keywords": list(self.keywords),
-            "engine": self.engine,
-            "noise": self.noise,
-            "duration_s": self.duration_s,
-            "segments": [[s.text, s.start, s.end] for s in self.segments],
-        }
+
+@dataclass(frozen=True)
+class Clip:
+    """An item with its audio decoded to 16 kHz (the encoded bytes are dropped)."""
+
+    id: str
+    audio: np.ndarray
+    reference: str
+    labels: RowLabels
+
+    @property
+    def long_form(self) -> bool:
+        return len(self.labels.segments) > 1
+
+    @property
+    def audio_s(self) -> float:
+        return len(self.audio) / SAMPLE_RATE
 
 
 @dataclass
-class EvalSet:
+class EvalSource:
+    """A streamed set of rows: `items()` reads them afresh on every call."""
+
     name: str
     split: str
     fingerprint: str
-    items: list[EvalItem]
+    rows: Callable[[], Iterable[EvalItem]]
+    size: int | None  # rows in the source, where known without reading it
+    limit: int | None = None
+    kinds: tuple[str, ...] = ()
+    strict: bool = False
     failures: Counter[str] = field(default_factory=Counter)
 
+    def expected_rows(self) -> int | None:
+        """How many rows a pass will yield, where that is known before reading them."""
+        if self.kinds or self.size is None:
+            return self.limit
+        return self.size if self.limit is None else min(self.size, self.limit)
 
-def decode(data: bytes) -> np.ndarray:
-    """Mono float32 at 16 kHz from encoded bytes; raises InputError when it cannot."""
-    from devspeech.generator.audio import decode_audio, resample
+    def items(self) -> Iterator[EvalItem]:
+        """Rows of the selected kinds, encoded, in the source's order."""
+        for item in self.rows():
+            if not self.kinds or item.labels.kind in self.kinds:
+                yield item
 
-    try:
-        audio, rate = decode_audio(data)
-    except Exception as error:  # soundfile raises its own and RuntimeError types
-        raise InputError(f"audio does not decode: {error}") from None
-    return resample(audio, rate, SAMPLE_RATE)
+    def clips(self, done: Callable[[str], bool] | None = None) -> Iterator[Clip | str]:
+        """Each row decoded once, up to `limit` rows that decode; a corrupt row is counted
+        (or raises under `strict`). A row `done` says was already predicted is not decoded:
+        its id is yielded in its place, so it still counts toward the limit."""
+        kept = 0
+        for item in self.items():
+            if self.limit is not None and kept >= self.limit:
+                return
+            if done is not None and done(item.id):
+                kept += 1
+                yield item.id
+                continue
+            try:
+                audio = decode_16k(item.audio)
+            except InputError as error:
+                if self.strict:
+                    raise InputError(f"{self.name}: row {item.id}: {error}") from None
+                self.failures["corrupt audio"] += 1
+                continue
+            kept += 1
+            labels = item.labels
+            if not labels.duration_s:
+                labels = replace(labels, duration_s=len(audio) / SAMPLE_RATE)
+            yield Clip(item.id, audio, item.reference, labels)
+
+    def first_clip(self) -> Clip:
+        """The first row that decodes (for a warm-up); InputError when there is none."""
+        before = Counter(self.failures)
+        clip = next((c for c in self.clips() if isinstance(c, Clip)), None)
+        corrupt = self.failures["corrupt audio"] - before["corrupt audio"]
+        self.failures = before  # peeking counts nothing
+        if clip is None:
+            why = f" ({corrupt} row(s) skipped as corrupt audio)" if corrupt else ""
+            raise InputError(f"{self.name} ({self.split}) has no rows to benchmark{why}")
+        return clip
 
 
-def noise_label(augmentation: dict[str, Any] | None) -> str:
+def noise_label(augmentation: Augmentation | None) -> str:
     """clean, or the SNR band a row was mixed at."""
-    snr = (augmentation or {}).get("snr_db")
+    snr = augmentation.snr_db if augmentation is not None else None
     if snr is None:
         return "clean"
     if snr >= 20:
@@ -85,53 +138,50 @@ def noise_label(augmentation: dict[str, Any] | None) -> str:
     return "snr10-20" if snr >= 10 else "snr<10"
 
 
-def _item_from_row(row: dict[str, Any]) -> EvalItem:
+def item_from_row(row: DatasetRow) -> EvalItem:
+    """A generated dataset's row, with every label."""
+    return EvalItem(
+        id=row.id,
+        audio=row.audio.bytes,
+        reference=row.text,
+        labels=RowLabels(
+            kind=row.kind,
+            language=row.language,
+            keywords=row.keywords,
+            engine=row.speaker.engine,
+            noise=noise_label(row.augmentation),
+            duration_s=row.duration_s,
+            segments=row.segments,
+        ),
+    )
+
+
+def _item_from_mapping(row: dict[str, Any]) -> EvalItem:
+    """A row of any Hugging Face audio dataset: text and audio, other labels if present."""
     if row.get("text") is None:
         raise InputError("the dataset has no text column")
     audio = row.get("audio") or {}
     data = audio.get("bytes") if isinstance(audio, dict) else None
     if data is None:
         raise InputError("the dataset's audio column holds no bytes")
-    speaker = row.get("speaker") or {}
+    segments = tuple(
+        Segment(s["text"], float(s["start"]), float(s["end"])) for s in row.get("segments") or ()
+    )
+    snr = (row.get("augmentation") or {}).get("snr_db")
     return EvalItem(
         id=str(row.get("id") or hashlib.sha256(data).hexdigest()[:16]),
         audio=data,
         reference=row["text"],
-        duration_s=float(row.get("duration_s") or 0.0),
-        keywords=tuple(row.get("keywords") or ()),
-        kind=row.get("kind") or "unknown",
-        language=row.get("language") or "",
-        engine=speaker.get("engine", ""),
-        noise=noise_label(row.get("augmentation")),
-        segments=tuple(
-            Segment(s["text"], float(s["start"]), float(s["end"]))
-            for s in row.get("segments") or ()
+        labels=RowLabels(
+            kind=row.get("kind") or "unknown",
+            language=row.get("language") or "",
+            keywords=tuple(row.get("keywords") or ()),
+            engine=(row.get("speaker") or {}).get("engine", ""),
+            noise=noise_label(Augmentation(snr_db=snr)) if "augmentation" in row else "unknown",
+            duration_s=float(row.get("duration_s") or 0.0),
+            segments=segments,
         ),
     )
-
-
-def _select(
-    rows: Iterable[dict[str, Any]], limit: int | None, kinds: tuple[str, ...], strict: bool
-) -> tuple[list[EvalItem], Counter[str]]:
-    items: list[EvalItem] = []
-    failures: Counter[str] = Counter()
-    for row in rows:
-        if kinds and row.get("kind") not in kinds:
-            continue
-        item = _item_from_row(row)
-        try:
-            audio = decode(item.audio)
-        except InputError as error:
-            if strict:
-                raise InputError(f"row {item.id}: {error}") from None
-            failures["corrupt audio"] += 1
-            continue
-        if not item.duration_s:
-            item = replace(item, duration_s=len(audio) / SAMPLE_RATE)
-        items.append(item)
-        if limit is not None and len(items) >= limit:
-            break
-    return items, failures
 
 
 def load_dataset_dir(
@@ -140,42 +190,25 @@ def load_dataset_dir(
     limit: int | None = None,
     kinds: tuple[str, ...] = (),
     strict: bool = False,
-) -> EvalSet:
-    from devspeech.generator.dataset import read_rows
-
-    recipe = root / "recipe.json"
+) -> EvalSource:
+    recipe = root / RECIPE_FILE
     if not recipe.is_file():
-        raise InputError(f"{root} is not a devspeech dataset (no recipe.json)")
-    columns = [
-        "id",
-        "audio",
-        "text",
-        "kind",
-        "language",
-        "keywords",
-        "segments",
-        "speaker",
-        "augmentation",
-        "duration_s",
-    ]
+        raise InputError(f"{root} is not a devspeech dataset (no {RECIPE_FILE})")
+    if not shard_files(root, split):
+        present = splits_present(root)
+        has = f"it has {', '.join(present)}" if present else "it has no shards"
+        raise InputError(f"{root} has no {split} shards under data/ ({has})")
     fingerprint = hashlib.sha256(recipe.read_bytes()).hexdigest()[:16]
-    _check_columns(root, split)
-    items, failures = _select(read_rows(root, split, columns), limit, kinds, strict)
-    return EvalSet(str(root), split, f"dir:{fingerprint}:{split}", items, failures)
-
-
-def _check_columns(root: Path, split: str) -> None:
-    import pyarrow.parquet as pq
-
-    from devspeech.generator.dataset import shard_files
-
-    files = shard_files(root, split)
-    if not files:
-        raise InputError(f"{root} has no {split} shards under data/")
-    names = set(pq.read_schema(files[0]).names)
-    missing = [c for c in ("text", "audio") if c not in names]
-    if missing:
-        raise InputError(f"{files[0]} has no {' or '.join(missing)} column")
+    return EvalSource(
+        str(root),
+        split,
+        f"dir:{fingerprint}:{split}",
+        lambda: (item_from_row(row) for row in read_records(root, split)),
+        count_rows(root, split),
+        limit,
+        kinds,
+        strict,
+    )
 
 
 def load_hub_dataset(
@@ -184,7 +217,7 @@ def load_hub_dataset(
     limit: int | None = None,
     kinds: tuple[str, ...] = (),
     strict: bool = False,
-) -> EvalSet:
+) -> EvalSource:
     from datasets import Audio, load_dataset
 
     try:
@@ -195,30 +228,48 @@ def load_hub_dataset(
         raise InputError(f"{repo_id} has no text or no audio column")
     dataset = dataset.cast_column("audio", Audio(decode=False))
     fingerprint = getattr(dataset, "_fingerprint", "") or repo_id
-    items, failures = _select(iter(dataset), limit, kinds, strict)
-    return EvalSet(repo_id, split, f"hub:{repo_id}:{fingerprint}:{split}", items, failures)
+    return EvalSource(
+        repo_id,
+        split,
+        f"hub:{repo_id}:{fingerprint}:{split}",
+        lambda: (_item_from_mapping(row) for row in dataset),
+        len(dataset),
+        limit,
+        kinds,
+        strict,
+    )
 
 
-def load_audio_dir(folder: Path, limit: int | None = None, strict: bool = False) -> EvalSet:
+def load_audio_dir(folder: Path, limit: int | None = None, strict: bool = False) -> EvalSource:
     """Recordings (wav/flac/ogg) each with a same-named .txt holding what was said."""
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
         raise InputError(f"{folder} holds no {', '.join(AUDIO_SUFFIXES)} files")
-    rows = []
     digest = hashlib.sha256()
     for path in files:
         transcript = path.with_suffix(".txt")
         if not transcript.is_file():
             raise InputError(f"{path.name} has no transcript {transcript.name}")
         text = transcript.read_text(encoding="utf-8").strip()
-        data = path.read_bytes()
-        digest.update(path.name.encode() + hashlib.sha256(data).digest() + text.encode())
-        rows.append({"id": path.stem, "audio": {"bytes": data}, "text": text})
-    items, failures = _select(rows, limit, (), strict)
-    return EvalSet(
-        str(folder), "recordings", f"audio-dir:{digest.hexdigest()[:16]}", items, failures
+        digest.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
+        digest.update(text.encode())
+
+    def rows() -> Iterator[EvalItem]:
+        for path in files:
+            text = path.with_suffix(".txt").read_text(encoding="utf-8").strip()
+            yield EvalItem(path.stem, path.read_bytes(), text, RowLabels())
+
+    return EvalSource(
+        str(folder),
+        "recordings",
+        f"audio-dir:{digest.hexdigest()[:16]}",
+        rows,
+        len(files),
+        limit,
+        (),
+        strict,
     )
 
 
@@ -229,7 +280,7 @@ def load_eval_set(
     limit: int | None = None,
     kinds: tuple[str, ...] = (),
     strict: bool = False,
-) -> EvalSet:
+) -> EvalSource:
     if (data is None) == (audio_dir is None):
         raise InputError("give exactly one of --data (a dataset folder or Hub id) and --audio-dir")
     if audio_dir is not None:

@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from devspeech.benchmark.results import read_results
 from devspeech.errors import InputError
+from devspeech.records import Estimate, Result
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("wer", "WER %"),
@@ -27,54 +29,42 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 
 
-def load_results(paths: Sequence[Path]) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
-    for path in paths:
-        try:
-            content = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as error:
-            raise InputError(f"{path} is not a readable results file: {error}") from None
-        items = content if isinstance(content, list) else [content]
-        for item in items:
-            if not isinstance(item, dict) or "metrics" not in item or "model" not in item:
-                raise InputError(f"{path} is not a devspeech results file")
-            rows.append(item)
+def load_results(paths: Sequence[Path]) -> list[Result]:
+    """Every result of the files, validated, best WER first."""
+    rows = [result for path in paths for result in read_results(path)]
     if not rows:
         raise InputError("no results to rank")
-    return sorted(
-        rows,
-        key=lambda r: (r["metrics"]["wer"]["value"] is None, r["metrics"]["wer"]["value"] or 0.0),
-    )
+    return sorted(rows, key=lambda r: (r.metrics["wer"].value is None, r.metrics["wer"].value or 0))
 
 
-def _software(row: dict[str, Any]) -> str:
-    versions = row.get("versions", {})
-    keys = ("ctranslate2",) if row.get("backend") == "faster-whisper" else ("transformers", "torch")
+def _software(row: Result) -> str:
+    versions = row.versions
+    keys = ("ctranslate2",) if row.backend == "faster-whisper" else ("transformers", "torch")
     return ", ".join(f"{k} {versions[k]}" for k in ("devspeech", *keys) if k in versions)
 
 
-def _machine(row: dict[str, Any]) -> str:
-    machine = row.get("machine", {})
-    return machine.get("gpu") or f"{machine.get('processor', '?')} x{machine.get('cpus', '?')}"
+def _machine(row: Result) -> str:
+    machine = row.machine
+    return machine.gpu or f"{machine.processor or '?'} x{machine.cpus or '?'}"
 
 
-def _pct(metric: dict[str, Any], interval: bool = True) -> str:
-    if metric.get("value") is None:
+def _pct(metric: Estimate, interval: bool = True) -> str:
+    if metric.value is None:
         return "—"
-    value = f"{100 * metric['value']:.1f}"
-    if interval and metric.get("low") is not None:
-        value += f" ({100 * metric['low']:.1f}–{100 * metric['high']:.1f})"
+    value = f"{100 * metric.value:.1f}"
+    if interval and metric.low is not None and metric.high is not None:
+        value += f" ({100 * metric.low:.1f}–{100 * metric.high:.1f})"
     return value
 
 
-def _identity(row: dict[str, Any]) -> list[str]:
-    rtfx = f"{row['rtfx']:.1f}" if row.get("rtfx") else "—"
+def _identity(row: Result) -> list[str]:
+    rtfx = f"{row.rtfx:.1f}" if row.rtfx else "—"
     return [
-        row["model"],
-        row.get("backend", ""),
-        row["condition"],
-        f"{row.get('data', '')} [{row.get('split', '')}]",
-        str(row["rows"]),
+        row.model,
+        row.backend,
+        row.condition,
+        f"{row.data} [{row.split}]",
+        str(row.rows),
         rtfx,
     ]
 
@@ -82,13 +72,13 @@ def _identity(row: dict[str, Any]) -> list[str]:
 HEAD = ["model", "backend", "condition", "data", "rows", "RTFx"]
 
 
-def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
+def to_markdown(rows: Sequence[Result]) -> str:
     header = [*HEAD, *(title for _, title in COLUMNS), "software", "machine"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for row in rows:
         cells = [
             *_identity(row),
-            *(_pct(row["metrics"][m]) for m, _ in COLUMNS),
+            *(_pct(row.metrics[m]) for m, _ in COLUMNS),
             _software(row),
             _machine(row),
         ]
@@ -101,7 +91,7 @@ def to_markdown(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
+def write_csv(rows: Sequence[Result], path: Path) -> None:
     header = [*HEAD, "dataset", "failures"]
     for metric, _ in COLUMNS:
         header += [metric, f"{metric}_low", f"{metric}_high"]
@@ -112,16 +102,18 @@ def write_csv(rows: Sequence[dict[str, Any]], path: Path) -> None:
         for row in rows:
             values: list[Any] = [
                 *_identity(row),
-                row.get("dataset", ""),
-                json.dumps(row.get("failures", {})),
+                row.dataset,
+                json.dumps(row.failures),
             ]
             for metric, _ in COLUMNS:
-                m = row["metrics"][metric]
-                values += [m["value"], m["low"], m["high"]]
-            counts = row.get("counts", {})
+                m = row.metrics[metric]
+                values += [m.value, m.low, m.high]
+            counts = row.counts
             values += [
-                counts.get(k)
-                for k in ("substitutions", "deletions", "insertions", "reference_words")
+                counts.substitutions,
+                counts.deletions,
+                counts.insertions,
+                counts.reference_words,
             ]
             values += [_software(row), _machine(row)]
             writer.writerow(values)
@@ -145,7 +137,7 @@ document.querySelectorAll("th").forEach((th, column) => th.addEventListener("cli
 """
 
 
-def to_html(rows: Sequence[dict[str, Any]]) -> str:
+def to_html(rows: Sequence[Result]) -> str:
     header = [*HEAD, *(title for _, title in COLUMNS), "software", "machine"]
     out = [
         "<!doctype html><html><head><meta charset='utf-8'><title>devspeech leaderboard</title>",
@@ -160,9 +152,9 @@ def to_html(rows: Sequence[dict[str, Any]]) -> str:
     for row in rows:
         cells = [f"<td>{html.escape(c)}</td>" for c in _identity(row)]
         for metric, _ in COLUMNS:
-            value = row["metrics"][metric]["value"]
+            value = row.metrics[metric].value
             sort = "" if value is None else f" data-sort='{100 * value:.6f}'"
-            cells.append(f"<td class='n'{sort}>{html.escape(_pct(row['metrics'][metric]))}</td>")
+            cells.append(f"<td class='n'{sort}>{html.escape(_pct(row.metrics[metric]))}</td>")
         cells += [
             f"<td>{html.escape(_software(row))}</td>",
             f"<td>{html.escape(_machine(row))}</td>",
@@ -172,11 +164,11 @@ def to_html(rows: Sequence[dict[str, Any]]) -> str:
     return "\n".join(out) + "\n"
 
 
-def _label(row: dict[str, Any]) -> str:
-    return f"{row['model']} [{row['condition']}, {row.get('backend', '')}]"
+def _label(row: Result) -> str:
+    return f"{row.model} [{row.condition}, {row.backend}]"
 
 
-def plot(rows: Sequence[dict[str, Any]], out: Path) -> list[Path]:
+def plot(rows: Sequence[Result], out: Path) -> list[Path]:
     """wer_vs_rtfx.png and wer_by_kind.png (bars with 95% intervals)."""
     import matplotlib
 
@@ -186,13 +178,13 @@ def plot(rows: Sequence[dict[str, Any]], out: Path) -> list[Path]:
     written = []
     figure, axes = plt.subplots(figsize=(7, 4.5))
     for row in rows:
-        wer = row["metrics"]["wer"]["value"]
-        if wer is None or not row.get("rtfx"):
+        wer = row.metrics["wer"].value
+        if wer is None or not row.rtfx:
             continue
-        axes.scatter(row["rtfx"], 100 * wer)
+        axes.scatter(row.rtfx, 100 * wer)
         axes.annotate(
             _label(row),
-            (row["rtfx"], 100 * wer),
+            (row.rtfx, 100 * wer),
             fontsize=7,
             xytext=(4, 4),
             textcoords="offset points",
@@ -206,17 +198,19 @@ def plot(rows: Sequence[dict[str, Any]], out: Path) -> list[Path]:
     plt.close(figure)
     written.append(out / "wer_vs_rtfx.png")
 
-    kinds = sorted({k for row in rows for k in row.get("breakdowns", {}).get("kind", {})})
+    kinds = sorted({k for row in rows for k in row.breakdowns.get("kind", {})})
     figure, axes = plt.subplots(figsize=(max(6, 1.6 * len(kinds) * max(1, len(rows)) / 2), 4.5))
     width = 0.8 / max(1, len(rows))
     for i, row in enumerate(rows):
         values, lows, highs = [], [], []
         for kind in kinds:
-            metric = row.get("breakdowns", {}).get("kind", {}).get(kind, {}).get("wer", {})
-            value = metric.get("value")
+            bucket = row.breakdowns.get("kind", {}).get(kind)
+            metric = bucket.metrics["wer"] if bucket is not None else Estimate(None, None, None)
+            value, low, high = metric.value, metric.low, metric.high
+            known = value is not None and low is not None and high is not None
             values.append(100 * value if value is not None else 0.0)
-            lows.append(100 * (value - metric["low"]) if value is not None else 0.0)
-            highs.append(100 * (metric["high"] - value) if value is not None else 0.0)
+            lows.append(100 * (value - low) if known else 0.0)  # type: ignore[operator]
+            highs.append(100 * (high - value) if known else 0.0)  # type: ignore[operator]
         positions = [k + i * width for k in range(len(kinds))]
         axes.bar(positions, values, width, yerr=[lows, highs], capsize=3, label=_label(row))
     axes.set_xticks([k + width * (len(rows) - 1) / 2 for k in range(len(kinds))], kinds)
@@ -230,7 +224,7 @@ def plot(rows: Sequence[dict[str, Any]], out: Path) -> list[Path]:
     return written
 
 
-def build_leaderboard(paths: Sequence[Path], out: Path) -> tuple[list[dict[str, Any]], list[Path]]:
+def build_leaderboard(paths: Sequence[Path], out: Path) -> tuple[list[Result], list[Path]]:
     """Write leaderboard.md/.csv/.html and the plots into `out`; returns rows and files."""
     rows = load_results(paths)
     out.mkdir(parents=True, exist_ok=True)

@@ -21,6 +21,7 @@ from devspeech.benchmark.normalize import (
     squash_whitespace,
     standard_text,
 )
+from devspeech.records import Segment
 
 LOOP_REPEATS = 4  # an n-gram said this many times in a row is a decoding loop
 LOOP_MAX_N = 4
@@ -122,13 +123,6 @@ def has_loop(words: Sequence[str]) -> bool:
             ):
                 return True
     return False
-
-
-@dataclass(frozen=True)
-class Segment:
-    text: str
-    start: float
-    end: float
 
 
 def timestamps_well_formed(segments: Sequence[Segment], duration_s: float) -> bool:

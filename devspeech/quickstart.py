@@ -86,8 +86,8 @@ def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # ty
 
 
 def _benchmark(options: QuickstartOptions, dataset: Path, echo) -> Path:  # type: ignore[no-untyped-def]
-    from devspeech.benchmark.api import BenchOptions, run_bench
     from devspeech.benchmark.leaderboard import build_leaderboard, to_markdown
+    from devspeech.benchmark.run import BenchOptions, run_bench
 
     echo(
         f"[3/3] benchmark: {options.bench_model} on the test split, prompt conditions "
@@ -107,7 +107,7 @@ def _benchmark(options: QuickstartOptions, dataset: Path, echo) -> Path:  # type
     )
     board = options.output / "leaderboard"
     rows, _ = build_leaderboard([bench / "results.json"], board)
-    echo(f"{len(run.eval_set.items)} test rows, {run.predicted} transcribed")
+    echo(f"{run.rows} test rows, {run.predicted} transcribed")
     echo(to_markdown(rows))
     echo(f"wrote {bench} and {board} (leaderboard.md, .csv, .html and plots)")
     return board

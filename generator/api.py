@@ -11,28 +11,28 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import multiprocessing
-import queue
 import shutil
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
+from devspeech.dataset import DATA_DIR, RECIPE_FILE, shard_files, write_shard
 from devspeech.errors import InputError
 from devspeech.generator.augment import AUGMENT_LEVELS
 from devspeech.generator.card import collect_stats, write_card
-from devspeech.generator.dataset import shard_files, write_shard
 from devspeech.generator.plan import ShardPlan, plan_shards
 from devspeech.generator.render import Renderer, RenderSetup
 from devspeech.generator.rooms import room_bank
 from devspeech.generator.voices import get_engine, select_voices, split_pools
 from devspeech.jsonl import read_jsonl
-from devspeech.records import Utterance
+from devspeech.records import DatasetRow, Utterance
+from devspeech.runner import Report, RunnerOptions, run_units
 
 log = logging.getLogger(__name__)
 
-RECIPE_FILE = "recipe.json"
 STATE_DIR = ".devspeech"
 BABBLE_LINES = 12
 
@@ -86,6 +86,8 @@ class RunOptions:
     shard_index: int = 0
     overwrite: bool = False
     progress: bool = False
+    # called with each shard's file name once it is in place (a hook for tests and tools)
+    after_shard: Callable[[str], None] | None = None
 
     def __post_init__(self) -> None:
         if self.num_shards < 1 or not 0 <= self.shard_index < self.num_shards:
@@ -184,23 +186,14 @@ def prepare(
     return setup, shards
 
 
-_PROGRESS = None
-
-
-def _init_worker(progress) -> None:
-    global _PROGRESS
-    _PROGRESS = progress
-
-
-def _render_shard(setup: RenderSetup, shard: ShardPlan) -> tuple[list[dict], Counter[str]]:
-    """Every row of one shard, in order, in a fresh process.
-
-    espeak-ng keeps synthesis state between calls inside a process, so a shard is
-    always rendered from the same starting state: that is what makes the bytes
-    independent of how many workers share the work.
-    """
+def _render_shard(
+    setup: RenderSetup, shard: ShardPlan, report: Report
+) -> tuple[list[DatasetRow], Counter[str]]:
+    """Every row of one shard, in order, from a fresh renderer (engines reset to the state
+    a new process has), so the bytes never depend on which worker renders the shard or
+    what it rendered before. Reports the audio seconds of each row as it is done."""
     renderer = Renderer(setup)
-    rows: list[dict] = []
+    rows: list[DatasetRow] = []
     failures: Counter[str] = Counter()
     for plan in shard.rows:
         result = renderer.render(plan)
@@ -208,8 +201,7 @@ def _render_shard(setup: RenderSetup, shard: ShardPlan) -> tuple[list[dict], Cou
             failures[result.failure] += 1
         else:
             rows.append(result.row)
-        if _PROGRESS is not None:
-            _PROGRESS.put(result.row["duration_s"] if result.row else 0.0)
+        report(result.row.duration_s if result.row else 0.0)
     return rows, failures
 
 
@@ -231,31 +223,22 @@ def generate(
         room_bank(setup.seed, setup.rooms, setup.cache_dir, workers=run.workers)
     mine = [s for i, s in enumerate(shards) if i % run.num_shards == run.shard_index]
     summary = GenerateSummary(output=output)
-    todo = [s for s in mine if not (output / "data" / s.name).is_file()]
+    todo = [s for s in mine if not (output / DATA_DIR / s.name).is_file()]
     summary.shards_skipped = len(mine) - len(todo)
-    bar = _progress_bar(sum(len(s.rows) for s in todo), run.progress)
-    context = multiprocessing.get_context("forkserver")
-    progress = context.Queue()
-    audio_s = 0.0
-    with context.Pool(
-        min(run.workers, max(1, len(todo))), _init_worker, (progress,), maxtasksperchild=1
-    ) as pool:
-        pending = {s.name: (s, pool.apply_async(_render_shard, (setup, s))) for s in todo}
-        while pending:
-            audio_s += _drain(progress, bar, audio_s, started)
-            for name, (shard, result) in list(pending.items()):
-                if not result.ready():
-                    continue
-                rows, failures = result.get()
-                _write_failures(state, shard.name, failures)
-                write_shard(output / "data" / shard.name, rows)
-                summary.shards_written += 1
-                del pending[name]
-            time.sleep(0.05)
-        audio_s += _drain(progress, bar, audio_s, started)
+    bar = _progress_bar(sum(len(s.rows) for s in todo), run.progress, started)
+    runner = RunnerOptions(workers=run.workers)
+    task = partial(_render_shard, setup)
+    for shard, (rows, failures) in run_units(
+        task, todo, runner, ordered=False, on_progress=bar.row_done if bar else None
+    ):
+        _write_failures(state, shard.name, failures)
+        write_shard(output / DATA_DIR / shard.name, rows)
+        summary.shards_written += 1
+        if run.after_shard is not None:
+            run.after_shard(shard.name)
     if bar is not None:
         bar.close()
-    summary.shards_left = sum(1 for s in shards if not (output / "data" / s.name).is_file())
+    summary.shards_left = sum(1 for s in shards if not (output / DATA_DIR / s.name).is_file())
     stats = collect_stats(output)  # one read of the shards serves the summary and the card
     _fill_totals(summary, output, stats)
     if summary.shards_left == 0:
@@ -264,28 +247,28 @@ def generate(
     return summary
 
 
-def _drain(progress, bar, audio_s: float, started: float) -> float:
-    """Count finished rows reported by workers; returns the audio seconds they added."""
-    added = 0.0
-    while True:
-        try:
-            seconds = progress.get_nowait()
-        except queue.Empty:
-            return added
-        added += seconds
-        if bar is not None:
-            total = audio_s + added
-            rate = total / max(time.perf_counter() - started, 1e-9)
-            bar.set_postfix_str(f"{total / 3600:.2f} h audio, {rate:.0f}x real time")
-            bar.update(1)
+class _Progress:
+    """A tqdm bar of clips with hours of audio and times real time."""
+
+    def __init__(self, total: int, started: float) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, unit="clip", desc="generate", dynamic_ncols=True)
+        self.started = started
+        self.audio_s = 0.0
+
+    def row_done(self, seconds: float) -> None:
+        self.audio_s += seconds
+        rate = self.audio_s / max(time.perf_counter() - self.started, 1e-9)
+        self.bar.set_postfix_str(f"{self.audio_s / 3600:.2f} h audio, {rate:.0f}x real time")
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
-def _progress_bar(total: int, enabled: bool):
-    if not enabled or total == 0:
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=total, unit="clip", desc="generate", dynamic_ncols=True)
+def _progress_bar(total: int, enabled: bool, started: float) -> _Progress | None:
+    return _Progress(total, started) if enabled and total else None
 
 
 def _write_failures(state: Path, shard: str, failures: Counter[str]) -> None:

@@ -7,15 +7,16 @@ Every choice comes from the row's own generator and is returned in the
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from devspeech.generator.audio import peak_normalize
 from devspeech.generator.channel import apply_channel
+from devspeech.generator.levels import peak_normalize
 from devspeech.generator.noise import NoiseFile, make_noise, mix_at_snr
 from devspeech.generator.perturb import PerturbOptions, apply_perturbation, draw_perturbation
 from devspeech.generator.rooms import Room, apply_room
+from devspeech.records import Augmentation
 
 AUGMENT_LEVELS = ("none", "light", "default", "heavy")
 
@@ -61,7 +62,7 @@ class Augmented:
     audio: np.ndarray
     ratio: float = 1.0
     offset: float = 0.0
-    record: dict[str, object] = field(default_factory=dict)
+    record: Augmentation = field(default_factory=Augmentation)
 
 
 def augment(
@@ -72,13 +73,7 @@ def augment(
     rng: random.Random,
 ) -> Augmented:
     """Run the chain on a clip; `clean` rows skip everything but level normalisation."""
-    record: dict[str, object] = {
-        "room": "",
-        "rt60_s": 0.0,
-        "snr_db": None,
-        "noise": "",
-        "chain": [],
-    }
+    record = Augmentation()
     chain: list[str] = []
     ratio = 1.0
     offset = 0.0
@@ -91,7 +86,7 @@ def augment(
         room = acoustics.rooms[rng.randrange(len(acoustics.rooms))]
         audio = apply_room(audio, room)
         offset = room.delay_s
-        record["room"], record["rt60_s"] = room.name, room.rt60_s
+        record = replace(record, room=room.name, rt60_s=room.rt60_s)
         chain.append(f"room({room.name})")
     if not clean and rng.random() < level.noise:
         weights = dict(NOISE_WEIGHTS)
@@ -105,11 +100,11 @@ def augment(
             kind, len(audio), noise_rng, list(acoustics.babble), list(acoustics.noise_files)
         )
         audio = mix_at_snr(audio, noise, snr)
-        record["snr_db"], record["noise"] = snr, label
+        record = replace(record, snr_db=snr, noise=label)
         chain.append(f"noise({label},{snr}dB)")
     if not clean:
         audio, effects = apply_channel(audio, level.channel, rng.getrandbits(63))
         chain += effects
     audio = peak_normalize(audio, round(rng.uniform(0.3, 0.95), 2))
-    record["chain"] = chain
+    record = replace(record, chain=tuple(chain))
     return Augmented(audio=audio, ratio=ratio, offset=offset, record=record)

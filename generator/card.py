@@ -10,7 +10,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from devspeech.generator.dataset import FEATURES, SPLITS, shard_files
+from devspeech.dataset import SPLITS, features_yaml, shard_files, split_of
 from devspeech.versions import installed_versions
 
 PACKAGES = ("devspeech", "numpy", "scipy", "soundfile", "espeakng-loader", "piper-tts",
@@ -34,23 +34,6 @@ def _size_category(rows: int) -> str:
     return "1M<n<10M"
 
 
-def features_yaml() -> list[dict[str, Any]]:
-    """`dataset_info.features` in the Hub's YAML form."""
-
-    def convert(name: str, feature: dict[str, Any]) -> dict[str, Any]:
-        kind = feature.get("_type")
-        if kind == "Value":
-            return {"name": name, "dtype": feature["dtype"]}
-        if kind == "Audio":
-            return {"name": name, "dtype": {"audio": {"sampling_rate": feature["sampling_rate"]}}}
-        if kind == "List":
-            inner = convert(name, feature["feature"])
-            return {"name": name, "list": inner.get("dtype", inner.get("struct"))}
-        return {"name": name, "struct": [convert(k, v) for k, v in feature.items()]}
-
-    return [convert(name, feature) for name, feature in FEATURES.items()]
-
-
 def collect_stats(root: Path) -> dict[str, Any]:
     """Per split: rows, hours, kinds, engines, long-form rows; and the source licenses."""
     import pyarrow.parquet as pq
@@ -59,7 +42,7 @@ def collect_stats(root: Path) -> dict[str, Any]:
     licenses: Counter[str] = Counter()
     voices: set[str] = set()
     for path in shard_files(root):
-        split = path.name.split("-", 1)[0]
+        split = split_of(path)
         table = pq.read_table(
             path, columns=["duration_s", "kind", "speaker", "segments", "license"]
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from devspeech.generator.speech import SAMPLE_RATE
+from devspeech.audio import SAMPLE_RATE
 
 
 @contextmanager

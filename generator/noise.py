@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from devspeech.audio import SAMPLE_RATE, decode_audio, resample
 from devspeech.errors import InputError
-from devspeech.generator.audio import decode_audio, resample, rms
-from devspeech.generator.speech import SAMPLE_RATE
+from devspeech.generator.levels import rms
 
 log = logging.getLogger(__name__)
 

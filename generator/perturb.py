@@ -16,8 +16,7 @@ from fractions import Fraction
 
 import numpy as np
 
-from devspeech.generator.audio import resample_ratio
-from devspeech.generator.speech import SAMPLE_RATE
+from devspeech.audio import SAMPLE_RATE, resample_ratio
 
 _N_FFT = 512
 _HOP = 128

@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from devspeech.generator.dataset import shard_name
+from devspeech.dataset import shard_name
 from devspeech.records import Utterance
 from devspeech.seeding import derive_seed, item_rng
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from devspeech.dataset import SPLITS, arrow_schema, shard_files
 from devspeech.errors import DevspeechError, InputError
 from devspeech.generator.api import RECIPE_FILE
 from devspeech.generator.card import features_yaml
-from devspeech.generator.dataset import SPLITS, arrow_schema, shard_files
 from devspeech.hashing import sha256_file
 
 CARD_FILE = "README.md"

@@ -9,15 +9,16 @@ from typing import Any
 
 import numpy as np
 
-from devspeech.generator.audio import encode_flac
+from devspeech.audio import SAMPLE_RATE, encode_flac
 from devspeech.generator.augment import LEVELS, Acoustics, augment
 from devspeech.generator.engines.base import SynthesisError, Voice
 from devspeech.generator.noise import load_noise_dir
 from devspeech.generator.plan import LONGFORM_MAX_S, RowPlan
 from devspeech.generator.rooms import room_bank
-from devspeech.generator.speech import SAMPLE_RATE, Speaker, WordTiming, check_timings
+from devspeech.generator.speech import check_timings
 from devspeech.generator.textmap import text_word_timings
 from devspeech.generator.voices import VoicePools, get_engine
+from devspeech.records import AudioData, DatasetRow, Segment, Speaker, WordTiming
 from devspeech.seeding import item_rng
 
 _LONGFORM_SPEECH_S = LONGFORM_MAX_S * 0.88  # room for the slowest speed perturbation
@@ -41,14 +42,16 @@ class RenderSetup:
 class Rendered:
     """A finished row, or the reason the row could not be built."""
 
-    row: dict[str, Any] | None
+    row: DatasetRow | None
     failure: str = ""
 
 
 class Renderer:
-    """Per-process state: the room bank, babble talkers and noise files, loaded once."""
+    """One unit's state: engines reset, the room bank, babble talkers and noise files."""
 
     def __init__(self, setup: RenderSetup) -> None:
+        for name in sorted({v.engine for v in (*setup.pools.seen, *setup.pools.heldout)}):
+            get_engine(name).fresh_state()
         self.setup = setup
         self.level = LEVELS[setup.augment]
         rooms = room_bank(setup.seed, setup.rooms, setup.cache_dir) if setup.rooms else []
@@ -80,7 +83,7 @@ class Renderer:
         except SynthesisError as error:
             return Rendered(None, str(error))
 
-    def _render(self, plan: RowPlan) -> dict[str, Any]:
+    def _render(self, plan: RowPlan) -> DatasetRow:
         rng = item_rng(self.setup.seed, "row", plan.row_id)
         voice = _choose_voice(self.pool(plan.split), rng)
         engine = get_engine(voice.engine)
@@ -95,31 +98,26 @@ class Renderer:
         members = plan.utterances[: len(segments)]
         first = members[0]
         text = " ".join(u.text for u in members)
-        return {
-            "id": plan.row_id,
-            "audio": {
-                "bytes": encode_flac(result.audio, SAMPLE_RATE),
-                "path": f"{plan.row_id}.flac",
-            },
-            "text": text,
-            "spoken": " ".join(u.spoken for u in members),
-            "kind": first.kind,
-            "language": first.language
-            if all(u.language == first.language for u in members)
-            else "",
-            "keywords": list(dict.fromkeys(k for u in members for k in u.keywords)),
-            "words": [w.to_dict() for w in words],
-            "text_words": [w.to_dict() for w in text_word_timings(text, words)],
-            "segments": [
-                {"text": u.text, "start": s.start, "end": s.end}
-                for u, s in zip(members, segments, strict=True)
-            ],
-            "speaker": speaker.to_dict(),
-            "augmentation": result.record,
-            "duration_s": round(duration, 3),
-            "source": " | ".join(dict.fromkeys(u.source for u in members)),
-            "license": " AND ".join(dict.fromkeys(u.license for u in members)),
-        }
+        same_language = all(u.language == first.language for u in members)
+        return DatasetRow(
+            id=plan.row_id,
+            audio=AudioData(encode_flac(result.audio, SAMPLE_RATE), f"{plan.row_id}.flac"),
+            text=text,
+            spoken=" ".join(u.spoken for u in members),
+            kind=first.kind,
+            language=first.language if same_language else "",
+            keywords=tuple(dict.fromkeys(k for u in members for k in u.keywords)),
+            words=words,
+            text_words=tuple(w.rounded() for w in text_word_timings(text, words)),
+            segments=tuple(
+                Segment(u.text, s.start, s.end) for u, s in zip(members, segments, strict=True)
+            ),
+            speaker=speaker.rounded(),
+            augmentation=result.record,
+            duration_s=round(duration, 3),
+            source=" | ".join(dict.fromkeys(u.source for u in members)),
+            license=" AND ".join(dict.fromkeys(u.license for u in members)),
+        )
 
     def _speak(
         self, plan: RowPlan, engine: Any, speaker: Speaker, rng: random.Random

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from devspeech.generator.speech import SAMPLE_RATE
+from devspeech.audio import SAMPLE_RATE
 from devspeech.seeding import item_rng
 
 log = logging.getLogger(__name__)

@@ -1,50 +1,13 @@
-"""Records of synthesized speech: audio at 16 kHz and the time span of each spoken word."""
+"""Synthesized speech: audio at the dataset's rate and the time span of each spoken word."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 
-SAMPLE_RATE = 16_000
-
-
-@dataclass(frozen=True, slots=True)
-class WordTiming:
-    """A word and where it is heard in the clip, in seconds."""
-
-    word: str
-    start: float
-    end: float
-
-    def shifted(self, offset: float) -> WordTiming:
-        return replace(self, start=self.start + offset, end=self.end + offset)
-
-    def scaled(self, factor: float) -> WordTiming:
-        return replace(self, start=self.start * factor, end=self.end * factor)
-
-    def to_dict(self) -> dict[str, object]:
-        return {"word": self.word, "start": round(self.start, 3), "end": round(self.end, 3)}
-
-
-@dataclass(frozen=True, slots=True)
-class Speaker:
-    """Who said it: the engine, the voice, its accent and the prosody it was asked for."""
-
-    engine: str
-    voice: str
-    accent: str
-    rate: float
-    pitch: float
-
-    def to_dict(self) -> dict[str, object]:
-        return {
-            "engine": self.engine,
-            "voice": self.voice,
-            "accent": self.accent,
-            "rate": round(self.rate, 3),
-            "pitch": round(self.pitch, 3),
-        }
+from devspeech.audio import SAMPLE_RATE
+from devspeech.records import WordTiming
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from devspeech.generator.speech import WordTiming
+from devspeech.records import WordTiming
 
 MAX_WORDS = 4  # spoken words one written token may span
 MAX_SKIP = 6  # spoken words the match may pass over to find a token's first word ...

@@ -12,19 +12,29 @@ then transcribes the same clips twice with the same faster-whisper model and set
 
 Prints both RTFx (audio seconds per wall second), their ratio (target >= 0.9) and the
 share of bench's wall time spent scoring (target < 2%).
+
+Then memory: bench streams its rows, so its peak resident memory must not grow with the
+split. A dataset of --memory-rows (default 2,000) rows is spoken, and `run_bench` runs on
+its first 200 and on all of them, each in a fresh process, with the tiny random model
+`random:80` (the rows, not the model, are what is measured). Prints both peaks and their
+ratio (target <= 1.10).
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from devspeech.benchmark import api
-from devspeech.benchmark.api import BenchOptions, run_bench
-from devspeech.benchmark.data import decode, load_dataset_dir
+from devspeech.audio import decode_16k as decode
+from devspeech.benchmark import run as bench_run
+from devspeech.benchmark.data import load_dataset_dir
 from devspeech.benchmark.models import ctranslate2_location, parse_spec
+from devspeech.benchmark.run import BenchOptions, run_bench
 from devspeech.corpus.mine import MineOptions, mine
 from devspeech.corpus.sources import scan_stdlib
 from devspeech.generator.api import GenerateOptions, RunOptions, generate
@@ -61,7 +71,12 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=60)
     parser.add_argument("--model", default="bundled:tiny.en")
     parser.add_argument("--compute-type", default="int8")
+    parser.add_argument("--memory-rows", type=int, default=2000)
+    parser.add_argument("--peak-of", nargs=2, metavar=("DATASET", "ROWS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.peak_of:  # the child of memory(): bench ROWS rows, print this process's peak
+        bench_peak(Path(args.peak_of[0]), int(args.peak_of[1]))
+        return
     utterances, _ = mine([scan_stdlib(("json", "argparse", "pathlib"))], MineOptions())
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
@@ -70,13 +85,13 @@ def main() -> None:
             engines=("espeak",), limit=args.clips * 2, heldout_engine=None, longform_fraction=0.0
         )
         generate(root / "u.jsonl", root / "ds", options, RunOptions(workers=2))
-        eval_set = load_dataset_dir(root / "ds", "train", limit=args.clips)
-        clips = [item.audio for item in eval_set.items]
+        source = load_dataset_dir(root / "ds", "train")
+        clips = [item.audio for item, _ in zip(source.items(), range(args.clips), strict=False)]
 
         audio_s, bare_first = bare_loop(args.model, args.compute_type, clips)
 
         scoring = {"s": 0.0}
-        original = api.score_file
+        original = bench_run.score_file
 
         def timed_score(*a, **k):
             started = time.perf_counter()
@@ -85,7 +100,7 @@ def main() -> None:
             finally:
                 scoring["s"] += time.perf_counter() - started
 
-        api.score_file = timed_score
+        bench_run.score_file = timed_score
         bench = BenchOptions(
             models=(args.model,),
             data=str(root / "ds"),
@@ -97,7 +112,7 @@ def main() -> None:
         started = time.perf_counter()
         run = run_bench(bench, root / "bench")
         bench_s = time.perf_counter() - started
-        api.score_file = original
+        bench_run.score_file = original
         # the bare loop runs before and after bench, so machine drift does not favour either
         _, bare_second = bare_loop(args.model, args.compute_type, clips)
         bare_s = (bare_first + bare_second) / 2
@@ -113,13 +128,47 @@ def main() -> None:
     )
     print(
         f"devspeech bench    {bench_rtfx:8.1f}x real time ({bench_s:.1f} s wall, whole run; "
-        f"its own transcription RTFx {run.results[0]['rtfx']:.1f})"
+        f"its own transcription RTFx {run.results[0].rtfx:.1f})"
     )
     print(f"ratio              {bench_rtfx / bare_rtfx:8.2f} (target >= 0.9)")
     print(
         f"scoring share      {100 * scoring['s'] / bench_s:8.2f}% of bench's wall time "
         f"({scoring['s']:.2f} s; target < 2%)"
     )
+
+    memory(args.memory_rows)
+
+
+def bench_peak(dataset: Path, rows: int) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        options = BenchOptions(
+            models=("random:80",), data=str(dataset), split="train", limit=rows,
+            max_new_tokens=2, resamples=100,
+        )  # fmt: skip
+        run = run_bench(options, Path(folder))
+    print(run.rows, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def memory(rows: int) -> None:
+    """Peak RSS of bench on 200 rows and on `rows` rows, each in a fresh process."""
+    utterances, _ = mine([scan_stdlib()], MineOptions(limit=rows * 2, workers=2))
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        write_jsonl(root / "u.jsonl", utterances)
+        options = GenerateOptions(
+            engines=("espeak",), limit=int(rows * 1.6), heldout_engine=None,
+            longform_fraction=0.0, augment="none",
+        )  # fmt: skip
+        generate(root / "u.jsonl", root / "ds", options, RunOptions(workers=2))
+        peaks = {}
+        for count in (200, rows):
+            command = [sys.executable, __file__, "--peak-of", str(root / "ds"), str(count)]
+            done = subprocess.run(command, capture_output=True, text=True, check=True)
+            benched, kib = done.stdout.split()[-2:]
+            peaks[count] = int(kib) / 1024
+            print(f"bench peak memory  {peaks[count]:8.0f} MiB for {benched} rows (random:80)")
+    ratio = peaks[rows] / peaks[200]
+    print(f"memory ratio       {ratio:8.2f} ({rows} rows against 200; target <= 1.10)")
 
 
 if __name__ == "__main__":

@@ -77,7 +77,7 @@ def model_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture()
 def use_model_cache(model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Point devspeech's cache at the session's, away from the user's ~/.cache."""
-    from devspeech.benchmark.bundled import CACHE_ENV
+    from devspeech.cache import CACHE_ENV
 
     monkeypatch.setenv(CACHE_ENV, str(model_cache))
     return model_cache

@@ -10,9 +10,11 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from devspeech.benchmark.api import BenchOptions, run_bench, score_file
-from devspeech.benchmark.data import load_audio_dir
+from devspeech.benchmark.data import Clip, load_audio_dir
 from devspeech.benchmark.models import parse_spec
+from devspeech.benchmark.results import read_results
+from devspeech.benchmark.run import BenchOptions, run_bench
+from devspeech.benchmark.score import score_file
 from devspeech.cli import cli
 from devspeech.errors import InputError
 from devspeech.generator.api import GenerateOptions, generate
@@ -68,21 +70,27 @@ def test_bench_predicts_scores_and_resumes(dataset: Path, tmp_path: Path):
         ("bundled:tiny.en", "oracle"),
     }
     assert all(x["prediction"] and x["elapsed_s"] > 0 and x["audio_s"] > 0 for x in lines)
-    results = json.loads((out / "results.json").read_text(encoding="utf-8"))
-    assert [(r["condition"], r["rows"]) for r in results] == [("none", 3), ("oracle", 3)]
-    wer = results[0]["metrics"]["wer"]
-    assert wer["low"] <= wer["value"] <= wer["high"]
-    assert results[0]["rtfx"] > 1
-    assert set(results[0]["breakdowns"]) == {"kind", "engine", "noise"}
-    assert results[0]["breakdowns"]["engine"]["espeak"]["rows"] == 3
-    assert results[0]["versions"]["transformers"] and results[0]["machine"]["cpus"]
+    results = read_results(out / "results.json")
+    assert results == run.results
+    assert [(r.condition, r.rows, r.decoding) for r in results] == [
+        ("none", 3, "greedy"),
+        ("oracle", 3, "greedy"),
+    ]
+    wer = results[0].metrics["wer"]
+    assert wer.low <= wer.value <= wer.high
+    audio_s = sum(x["audio_s"] for x in lines if x["condition"] == "none")
+    assert results[0].audio_s == pytest.approx(audio_s, abs=1e-3)
+    assert results[0].rtfx == pytest.approx(results[0].audio_s / results[0].elapsed_s, rel=0.01)
+    assert set(results[0].breakdowns) == {"kind", "engine", "noise"}
+    assert results[0].breakdowns["engine"]["espeak"].rows == 3
+    assert results[0].versions["transformers"] and results[0].machine.cpus
     # the second result is compared with the first on the same rows (a paired bootstrap)
-    assert results[0]["compared"] == {}
-    compared = results[1]["compared"]
-    assert compared["baseline"] == "bundled:tiny.en [none, transformers]" and compared["rows"] == 3
-    difference = results[1]["metrics"]["wer"]["value"] - results[0]["metrics"]["wer"]["value"]
-    assert compared["wer"]["value"] == pytest.approx(difference)
-    assert 0.0 <= compared["wer"]["p_value"] <= 1.0
+    assert results[0].compared is None
+    compared = results[1].compared
+    assert compared.baseline == "bundled:tiny.en [none, transformers]" and compared.rows == 3
+    difference = results[1].metrics["wer"].value - results[0].metrics["wer"].value
+    assert compared.differences["wer"].value == pytest.approx(difference)
+    assert 0.0 <= compared.differences["wer"].p_value <= 1.0
 
     # a killed run leaves a partial last line; the rerun drops it and predicts only the rest
     text = (out / "predictions.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
@@ -91,7 +99,7 @@ def test_bench_predicts_scores_and_resumes(dataset: Path, tmp_path: Path):
     assert (again.predicted, again.skipped) == (2, 4)
     # re-scoring the file reproduces the numbers without a model
     rescored = score_file(out / "predictions.jsonl", resamples=200)
-    assert [r["metrics"] for r in rescored] == [r["metrics"] for r in again.results]
+    assert [r.metrics for r in rescored] == [r.metrics for r in again.results]
 
 
 def test_bench_refuses_predictions_of_another_dataset(dataset: Path, tmp_path: Path):
@@ -153,18 +161,19 @@ def test_faster_whisper_backend_and_own_recordings(tmp_path: Path):
     (folder / "broken.flac").write_bytes(b"not audio at all")
     (folder / "broken.txt").write_text("nothing", encoding="utf-8")
     loaded = load_audio_dir(folder)
-    assert [i.id for i in loaded.items] == ["take1"] and loaded.failures == {"corrupt audio": 1}
+    assert [c.id for c in loaded.clips() if isinstance(c, Clip)] == ["take1"]
+    assert loaded.failures == {"corrupt audio": 1}
     with pytest.raises(InputError, match="row broken: audio does not decode"):
-        load_audio_dir(folder, strict=True)
+        list(load_audio_dir(folder, strict=True).clips())
     options = BenchOptions(
         models=("bundled:tiny.en",), audio_dir=folder, backend="faster-whisper", resamples=10
     )
     run = run_bench(options, tmp_path / "bench")
-    assert run.results[0]["failures"] == {"corrupt audio": 1}
-    assert run.results[0]["backend"] == "faster-whisper"
+    assert run.results[0].failures == {"corrupt audio": 1}
+    assert run.results[0].backend == "faster-whisper"
     prediction = _lines(tmp_path / "bench" / "predictions.jsonl")[0]["prediction"]
     assert "test" in prediction.lower()
-    assert np.isfinite(run.results[0]["metrics"]["wer"]["value"])
+    assert np.isfinite(run.results[0].metrics["wer"].value)
 
 
 def test_a_peft_adapter_loads_over_the_base_its_config_names(tmp_path: Path):
@@ -172,7 +181,7 @@ def test_a_peft_adapter_loads_over_the_base_its_config_names(tmp_path: Path):
     from transformers import WhisperForConditionalGeneration
 
     from devspeech.benchmark.backends import DecodeOptions, TransformersBackend
-    from devspeech.benchmark.tiny import build_tiny_whisper
+    from devspeech.benchmark.models.tiny import build_tiny_whisper
 
     base = build_tiny_whisper(tmp_path / "base", seed=3)
     model = get_peft_model(
@@ -198,7 +207,7 @@ def test_a_dataset_without_text_is_refused(dataset: Path, tmp_path: Path):
     shutil.copytree(dataset, copy)
     for shard in (copy / "data").glob("test-*.parquet"):
         pq.write_table(pq.read_table(shard).drop_columns(["text"]), shard)
-    with pytest.raises(InputError, match="has no text column"):
+    with pytest.raises(InputError, match="not a devspeech shard \\(no text column\\)"):
         run_bench(BenchOptions(models=("bundled:tiny.en",), data=str(copy)), tmp_path / "b")
 
 
@@ -208,13 +217,13 @@ def test_long_form_rows_are_decoded_with_timestamps_and_scored(dataset: Path, tm
     )
     run = run_bench(options, tmp_path / "bench")
     lines = _lines(tmp_path / "bench" / "predictions.jsonl")
-    long_rows = [x for x in lines if len(x["meta"]["segments"]) > 1]
-    assert long_rows and all("segments" in x for x in long_rows)
-    assert not any("segments" in x for x in lines if len(x["meta"]["segments"]) == 1)
+    long_rows = [x for x in lines if len(x["labels"]["segments"]) > 1]
+    assert long_rows and all(x["segments"] is not None for x in long_rows)
+    assert all(x["segments"] is None for x in lines if len(x["labels"]["segments"]) == 1)
     for line in long_rows:
-        assert all(0.0 <= start <= end <= 30.0 for _, start, end in line["segments"])
-    metrics = run.results[0]["metrics"]
-    assert metrics["timestamp_well_formed"]["value"] is not None
+        assert all(0.0 <= s["start"] <= s["end"] <= 30.0 for s in line["segments"])
+    metrics = run.results[0].metrics
+    assert metrics["timestamp_well_formed"].value is not None
     counts = sum(1 for x in long_rows if x["segments"])
     assert counts == len(long_rows)
 
@@ -229,16 +238,15 @@ def test_hub_loading_path_reads_the_same_rows_through_datasets(
     from devspeech.benchmark.data import load_dataset_dir, load_hub_dataset
 
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-cache")
-    through_hub = load_hub_dataset(str(dataset), "test", limit=3)
-    direct = load_dataset_dir(dataset, "test", limit=3)
-    assert [(i.id, i.reference, i.audio, i.keywords, i.segments) for i in through_hub.items] == [
-        (i.id, i.reference, i.audio, i.keywords, i.segments) for i in direct.items
-    ]
+    through_hub = load_hub_dataset(str(dataset), "test")
+    direct = load_dataset_dir(dataset, "test")
+    assert through_hub.size == direct.size == 4
+    assert list(through_hub.items()) == list(direct.items())
     assert through_hub.fingerprint.startswith(f"hub:{dataset}:")
 
 
 def test_glossary_files_become_one_prompt(tmp_path: Path):
-    from devspeech.benchmark.api import read_glossary
+    from devspeech.benchmark.predict import read_glossary
 
     assert read_glossary(None).startswith("We are dictating Python and shell code: ")
     terms = tmp_path / "terms.txt"

@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from devspeech.benchmark.bundled import BUNDLED, ct2_folder, transformers_folder
-from devspeech.benchmark.convert import whisper_state_dict
-from devspeech.benchmark.ct2 import read_ct2
-from devspeech.benchmark.tiny import build_tiny_whisper
+from devspeech.benchmark.models.bundled import BUNDLED, ct2_folder, transformers_folder
+from devspeech.benchmark.models.convert import whisper_state_dict
+from devspeech.benchmark.models.ct2 import read_ct2
+from devspeech.benchmark.models.tiny import build_tiny_whisper
 from devspeech.errors import InputError
 
 pytestmark = pytest.mark.usefixtures("use_model_cache")
@@ -110,7 +110,7 @@ def test_bad_bundled_names_and_tampered_files_are_refused(model_cache: Path, mon
         InputError, match=r"unknown bundled model 'large'; available: bundled:tiny\.en"
     ):
         ct2_folder("large")
-    from devspeech.benchmark import bundled
+    from devspeech.benchmark.models import bundled
 
     model = BUNDLED["tiny.en"]
     wrong = bundled.PackagedFile(model.config.distribution, model.config.path, "0" * 64)
@@ -122,7 +122,7 @@ def test_bad_bundled_names_and_tampered_files_are_refused(model_cache: Path, mon
 
 
 def test_cache_folders_appear_only_when_their_build_completes(model_cache: Path):
-    from devspeech.benchmark.bundled import cached_folder
+    from devspeech.cache import cached_folder
 
     calls: list[str] = []
 

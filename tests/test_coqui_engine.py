@@ -143,7 +143,7 @@ def test_generate_writes_a_dataset_from_a_coqui_model(models: str, tmp_path: Pat
     import subprocess
     import sys
 
-    from devspeech.generator.dataset import read_rows
+    from devspeech.dataset import read_rows
     from devspeech.jsonl import write_jsonl
     from devspeech.records import Utterance, utterance_id
 

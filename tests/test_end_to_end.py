@@ -38,7 +38,7 @@ def test_stdlib_and_three_packages_give_thousands_of_every_kind() -> None:
 
 @pytest.mark.slow
 def test_quickstart_mines_and_speaks_a_small_dataset(tmp_path: Path, use_model_cache: Path):
-    from devspeech.generator.dataset import read_rows
+    from devspeech.dataset import read_rows
     from devspeech.quickstart import QuickstartOptions, run_quickstart
 
     lines: list[str] = []

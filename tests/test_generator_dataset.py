@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
+from devspeech.audio import decode_audio
+from devspeech.dataset import features, read_records, read_rows, shard_files
 from devspeech.errors import InputError
 from devspeech.generator.api import GenerateOptions, RunOptions, generate
-from devspeech.generator.audio import decode_audio
-from devspeech.generator.dataset import FEATURES, read_rows, shard_files
-from devspeech.generator.speech import WordTiming, check_timings
+from devspeech.generator.speech import check_timings
 from devspeech.jsonl import write_jsonl
-from devspeech.records import Utterance, utterance_id
+from devspeech.records import Utterance, WordTiming, utterance_id
 
 LINES = [
     (
@@ -119,35 +121,34 @@ def test_dataset_has_hub_layout_features_and_aligned_timestamps(corpus: Path, tm
     from datasets import Audio, Features, load_dataset
 
     loaded = load_dataset(str(out))
-    assert loaded["train"].features == Features.from_dict(FEATURES)
+    assert loaded["train"].features == Features.from_dict(features())
     train = loaded["train"].cast_column("audio", Audio(decode=False))
     assert len(train) == summary.rows["train"]
 
     longform = 0
-    for row in read_rows(out, "train"):
-        audio, rate = decode_audio(row["audio"]["bytes"])
+    for row in read_records(out, "train"):
+        audio, rate = decode_audio(row.audio.bytes)
         assert rate == 16_000
-        assert len(audio) / rate == pytest.approx(row["duration_s"], abs=1e-3)
-        words = tuple(WordTiming(w["word"], w["start"], w["end"]) for w in row["words"])
-        assert [w.word for w in words] == row["spoken"].split()
-        check_timings(words, row["duration_s"])
-        written = tuple(WordTiming(w["word"], w["start"], w["end"]) for w in row["text_words"])
-        check_timings(written, row["duration_s"])
-        tokens = iter(row["text"].split())
-        assert all(any(w.word == t for t in tokens) for w in written)  # in order, verbatim
-        if row["kind"] == "prose" and len(row["segments"]) == 1:
+        assert len(audio) / rate == pytest.approx(row.duration_s, abs=1e-3)
+        assert [w.word for w in row.words] == row.spoken.split()
+        check_timings(row.words, row.duration_s)
+        check_timings(row.text_words, row.duration_s)
+        tokens = iter(row.text.split())
+        assert all(any(w.word == t for t in tokens) for w in row.text_words)  # in order, verbatim
+        if row.kind == "prose" and len(row.segments) == 1:
             # prose is said as written: every token but the "# n" suffix has its timing
-            assert len(written) >= len(row["text"].split()) - 2, row["text"]
-        segments = tuple(WordTiming(s["text"], s["start"], s["end"]) for s in row["segments"])
-        check_timings(segments, row["duration_s"])
-        assert " ".join(s["text"] for s in row["segments"]) == row["text"]
-        if row["augmentation"]["room"]:
+            assert len(row.text_words) >= len(row.text.split()) - 2, row.text
+        check_timings(
+            tuple(WordTiming(s.text, s.start, s.end) for s in row.segments), row.duration_s
+        )
+        assert " ".join(s.text for s in row.segments) == row.text
+        if row.augmentation.room:
             # the direct path arrives after the room's delay, so nothing is heard before it
-            assert words[0].start > 0
-        longform += len(segments) > 1
-        if len(segments) > 1:
-            assert row["duration_s"] <= 30.0
-            assert row["id"].startswith("long-")
+            assert row.words[0].start > 0
+        longform += row.long_form
+        if row.long_form:
+            assert row.duration_s <= 30.0
+            assert row.id.startswith("long-")
     assert longform > 0
 
 
@@ -175,7 +176,7 @@ def test_card_front_matter_parses_and_matches_the_features(corpus: Path, tmp_pat
     text = (out / "README.md").read_text(encoding="utf-8")
     front = yaml.safe_load(text.split("---\n")[1])
     assert front["task_categories"] == ["automatic-speech-recognition"]
-    assert [f["name"] for f in front["dataset_info"]["features"]] == list(FEATURES)
+    assert [f["name"] for f in front["dataset_info"]["features"]] == list(features())
     splits = {c["split"]: c["path"] for c in front["configs"][0]["data_files"]}
     assert splits == {s: f"data/{s}-*" for s in ("train", "validation", "test", "test_heldout")}
     counts = {s["name"]: s["num_examples"] for s in front["dataset_info"]["splits"]}
@@ -184,36 +185,51 @@ def test_card_front_matter_parses_and_matches_the_features(corpus: Path, tmp_pat
 
 
 PIPER = GenerateOptions(engines=("piper",), rooms=4, rows_per_shard=5, limit=12, seed=3)
+BOTH = GenerateOptions(
+    engines=("espeak", "piper"), heldout_engine=None, rooms=4, rows_per_shard=6, limit=40, seed=5
+)
 
 
 def _bytes(root: Path) -> dict[str, bytes]:
     return {p.name: p.read_bytes() for p in shard_files(root)}
 
 
-def test_same_bytes_for_any_worker_count(corpus: Path, tmp_path: Path):
-    one, two = tmp_path / "one", tmp_path / "two"
-    generate(corpus, one, PIPER, RunOptions(workers=1))
-    generate(corpus, two, PIPER, RunOptions(workers=2))
-    assert _bytes(one) == _bytes(two)
-    assert len(_bytes(one)) == 4
+def test_same_bytes_for_any_worker_count_and_rerun(corpus: Path, tmp_path: Path):
+    """espeak (breathy variants draw noise) and Piper, on 1 and 2 workers and a rerun."""
+    one, two, again = tmp_path / "one", tmp_path / "two", tmp_path / "again"
+    generate(corpus, one, BOTH, RunOptions(workers=1))
+    generate(corpus, two, BOTH, RunOptions(workers=2))
+    generate(corpus, again, BOTH, RunOptions(workers=2))
+    assert _bytes(one) == _bytes(two) == _bytes(again)
+    engines = {r["speaker"]["engine"] for s in ("train",)
+               for r in read_rows(one, s, ["speaker"])}  # fmt: skip
+    assert engines == {"espeak", "piper"} and len(_bytes(one)) == 7
+
+
+def _generate_then_die(corpus: Path, out: Path) -> None:
+    """A run killed (SIGKILL, nothing cleaned up) the moment its first shard is in place."""
+
+    def die(_: str) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    generate(corpus, out, PIPER, RunOptions(workers=1, after_shard=die))
 
 
 def test_killed_run_resumes_to_the_same_dataset(corpus: Path, tmp_path: Path):
     reference, killed = tmp_path / "reference", tmp_path / "killed"
     generate(corpus, reference, PIPER)
+    child = multiprocessing.get_context("fork").Process(
+        target=_generate_then_die, args=(corpus, killed)
+    )
+    child.start()
+    child.join()
+    assert child.exitcode == -signal.SIGKILL
+    assert len(shard_files(killed)) == 1
     command = [sys.executable, "-m", "devspeech", "--seed", "3", "generate", str(corpus), "-o",
                str(killed), "--engines", "piper", "--rooms", "4", "--rows-per-shard", "5",
                "--limit", "12", "--workers", "1"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not shard_files(killed) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    process.kill()
-    process.wait()
-    partial = len(shard_files(killed))
-    assert 1 <= partial < len(_bytes(reference))
     done = subprocess.run(command, capture_output=True, text=True, check=True)
-    assert f"{partial} already complete" in done.stdout
+    assert "1 already complete" in done.stdout
     assert _bytes(killed) == _bytes(reference)
 
 

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from devspeech.benchmark.api import score_predictions, write_results
+from devspeech.benchmark.results import write_results
+from devspeech.benchmark.score import score_predictions
 from devspeech.cli import cli
 from devspeech.errors import InputError
+from devspeech.records import Prediction, RowLabels
 
 ROWS = [
     ("a", "import numpy as np", "code", "python", ["numpy"]),
@@ -24,11 +26,11 @@ ROWS = [
 
 def _results(tmp_path: Path, model: str, predictions: list[str], elapsed: float) -> Path:
     lines = [
-        {"id": i, "model": model, "backend": "transformers", "condition": "none",
-         "reference": ref, "prediction": hyp, "audio_s": 2.0, "elapsed_s": elapsed,
-         "dataset": "dir:abc:test", "data": "ds", "split": "test",
-         "meta": {"kind": kind, "language": lang, "keywords": kw, "engine": "espeak",
-                  "noise": "clean", "duration_s": 2.0, "segments": []}}
+        Prediction(id=i, model=model, backend="transformers", condition="none",
+                   decoding="greedy", reference=ref, prediction=hyp, audio_s=2.0,
+                   elapsed_s=elapsed, dataset="dir:abc:test", data="ds", split="test",
+                   labels=RowLabels(kind=kind, language=lang, keywords=tuple(kw),
+                                    engine="espeak", noise="clean", duration_s=2.0))
         for (i, ref, kind, lang, kw), hyp in zip(ROWS, predictions, strict=True)
     ]  # fmt: skip
     path = tmp_path / f"{model}.json"
@@ -67,5 +69,5 @@ def test_leaderboard_refuses_files_that_are_not_results(tmp_path: Path):
     bogus.write_text(json.dumps([{"hello": 1}]), encoding="utf-8")
     from devspeech.benchmark.leaderboard import load_results
 
-    with pytest.raises(InputError, match="is not a devspeech results file"):
+    with pytest.raises(InputError, match=r"x\.json: result 0: missing field\(s\): model, backend"):
         load_results([bogus])

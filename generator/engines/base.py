@@ -6,7 +6,8 @@ import random
 from dataclasses import dataclass
 from typing import Protocol
 
-from devspeech.generator.speech import Speaker, Speech, WordTiming
+from devspeech.generator.speech import Speech
+from devspeech.records import Speaker, WordTiming
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,10 @@ class Engine(Protocol):
     name: str
 
     def voices(self) -> list[Voice]: ...
+
+    def fresh_state(self) -> None:
+        """Return to the state a new process has; called before every unit of work."""
+        ...
 
     def draw_speaker(self, voice: Voice, rng: random.Random) -> Speaker:
         """Prosody for one item (rate, pitch and any engine knobs), drawn from `rng`."""

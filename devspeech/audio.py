@@ -1,4 +1,8 @@
-"""Audio helpers: resampling, level, silence, and FLAC bytes through soundfile."""
+"""Audio as the dataset stores it: 16 kHz mono, FLAC bytes through soundfile, resampling.
+
+Every stage reads and writes audio through here, never through torchcodec, so a
+dataset can be written and read on a machine without FFmpeg.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,11 @@ from functools import cache
 from math import gcd
 
 import numpy as np
+
+from devspeech.dataset import SAMPLE_RATE
+from devspeech.errors import InputError
+
+__all__ = ["SAMPLE_RATE", "decode_16k", "decode_audio", "encode_flac", "resample", "resample_ratio"]
 
 
 @cache
@@ -33,34 +42,7 @@ def resample(audio: np.ndarray, source_rate: int, target_rate: int) -> np.ndarra
     return resample_ratio(audio, target_rate // divisor, source_rate // divisor)
 
 
-def rms(audio: np.ndarray) -> float:
-    return float(np.sqrt(np.mean(np.square(audio, dtype=np.float64)))) if audio.size else 0.0
-
-
-def peak_normalize(audio: np.ndarray, peak: float = 0.9) -> np.ndarray:
-    """Scale so the loudest sample is `peak`; silence stays silence."""
-    top = float(np.max(np.abs(audio))) if audio.size else 0.0
-    if top < 1e-9:
-        return audio.astype(np.float32)
-    return (audio * (peak / top)).astype(np.float32)
-
-
-def voiced_end(audio: np.ndarray, start: int, stop: int, rate: int, floor_db: float = -40.0) -> int:
-    """The sample after the last 10 ms frame in [start, stop) louder than `floor_db` of the peak."""
-    segment = audio[start:stop]
-    frame = max(1, rate // 100)
-    if segment.size < frame:
-        return stop
-    count = segment.size // frame
-    energy = np.sqrt(np.mean(np.square(segment[: count * frame].reshape(count, frame)), axis=1))
-    threshold = float(np.max(np.abs(audio))) * 10 ** (floor_db / 20) if audio.size else 0.0
-    loud = np.nonzero(energy > threshold)[0]
-    if loud.size == 0:
-        return start
-    return min(stop, start + (int(loud[-1]) + 1) * frame)
-
-
-def encode_flac(audio: np.ndarray, rate: int) -> bytes:
+def encode_flac(audio: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
     """16-bit FLAC bytes of a float clip (clipped to [-1, 1])."""
     import soundfile as sf
 
@@ -75,3 +57,12 @@ def decode_audio(data: bytes) -> tuple[np.ndarray, int]:
 
     audio, rate = sf.read(io.BytesIO(data), dtype="float32", always_2d=True)
     return audio.mean(axis=1), int(rate)
+
+
+def decode_16k(data: bytes) -> np.ndarray:
+    """Mono float32 at `SAMPLE_RATE` from encoded bytes; InputError when they do not decode."""
+    try:
+        audio, rate = decode_audio(data)
+    except Exception as error:  # soundfile raises its own and RuntimeError types
+        raise InputError(f"audio does not decode ({type(error).__name__}: {error})") from None
+    return resample(audio, rate, SAMPLE_RATE)

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from devspeech.benchmark.ct2 import Ct2Model
+from devspeech.benchmark.models.ct2 import Ct2Model
 from devspeech.errors import InputError
 
 TIMESTAMP_COUNT = 1501  # <|0.00|> ... <|30.00|>

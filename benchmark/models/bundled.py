@@ -13,16 +13,13 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
-import os
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from devspeech.cache import cached_folder
 from devspeech.errors import InputError
 from devspeech.hashing import sha256_file
-
-CACHE_ENV = "DEVSPEECH_CACHE"
 
 
 @dataclass(frozen=True)
@@ -112,14 +109,6 @@ BUNDLED: dict[str, BundledModel] = {
 }
 
 
-def cache_root() -> Path:
-    """DEVSPEECH_CACHE, else $XDG_CACHE_HOME/devspeech, else ~/.cache/devspeech."""
-    if os.environ.get(CACHE_ENV):
-        return Path(os.environ[CACHE_ENV]).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "devspeech"
-
-
 def locate(file: PackagedFile) -> Path:
     """The installed path of a packaged data file, hash-checked."""
     try:
@@ -144,25 +133,6 @@ def is_installed(model: BundledModel) -> bool:
     except importlib.metadata.PackageNotFoundError:
         return False
     return True
-
-
-def cached_folder(name: str, complete: str, build: Callable[[Path], None]) -> Path:
-    """cache/models/NAME, built by `build` into a partial folder renamed when complete.
-
-    `complete` is the file whose presence means a finished build; a build interrupted
-    before the rename leaves only the partial folder, which the next call starts over.
-    """
-    final = cache_root() / "models" / name
-    if (final / complete).is_file():
-        return final
-    partial = final.with_name(f".{final.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    build(partial)
-    if final.exists():
-        shutil.rmtree(final)
-    partial.replace(final)
-    return final
 
 
 def ct2_folder(name: str) -> Path:
@@ -190,8 +160,8 @@ def transformers_folder(name: str) -> Path:
     """The transformers folder of a bundled model in the cache, converted on first use."""
 
     def convert(folder: Path) -> None:
-        from devspeech.benchmark.convert import write_transformers_folder
-        from devspeech.benchmark.ct2 import read_ct2
+        from devspeech.benchmark.models.convert import write_transformers_folder
+        from devspeech.benchmark.models.ct2 import read_ct2
 
         source = ct2_folder(name)
         with (source / "model.bin").open("rb") as handle:

@@ -16,8 +16,8 @@ def build_tiny_whisper(out: Path, num_mel_bins: int = 80, seed: int = 0, layers:
     import torch
     from transformers import WhisperConfig, WhisperForConditionalGeneration
 
-    from devspeech.benchmark.bundled import BUNDLED, locate
-    from devspeech.benchmark.convert import (
+    from devspeech.benchmark.models.bundled import BUNDLED, locate
+    from devspeech.benchmark.models.convert import (
         add_timestamp_tokens,
         generation_config,
         write_processor_files,

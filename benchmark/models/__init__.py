@@ -1,0 +1,22 @@
+"""Whisper models by spec: parsing, bundled weights, the CTranslate2 reader and converter,
+and tiny random models. Importable without the bench runner (the fine-tune stage uses it)."""
+
+from devspeech.benchmark.models.spec import (
+    KINDS,
+    ModelSpec,
+    cached_models,
+    ctranslate2_location,
+    parse_spec,
+    random_folder,
+    transformers_location,
+)
+
+__all__ = [
+    "KINDS",
+    "ModelSpec",
+    "cached_models",
+    "ctranslate2_location",
+    "parse_spec",
+    "random_folder",
+    "transformers_location",
+]

@@ -1,0 +1,89 @@
+"""Results files: written atomically, read back validated, printed as a compact table."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from devspeech.errors import InputError, RecordError
+from devspeech.records import Estimate, Machine, Result
+from devspeech.versions import installed_versions
+
+RESULTS_FILE = "results.json"
+PACKAGES = (
+    "devspeech",
+    "torch",
+    "transformers",
+    "peft",
+    "ctranslate2",
+    "faster-whisper",
+    "jiwer",
+    "whisper-normalizer",
+    "numpy",
+)
+
+
+def machine() -> Machine:
+    """The host; a GPU is named only if torch is already loaded (importing it costs a second)."""
+    torch = sys.modules.get("torch")
+    gpu = torch.cuda.get_device_name(0) if torch is not None and torch.cuda.is_available() else ""
+    return Machine(
+        platform=platform.platform(),
+        cpus=os.cpu_count(),
+        processor=platform.processor() or platform.machine(),
+        gpu=gpu,
+    )
+
+
+def versions() -> dict[str, str]:
+    return installed_versions(PACKAGES)
+
+
+def write_results(results: Sequence[Result], path: Path) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    data = [r.to_dict() for r in results]
+    partial.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    partial.replace(path)
+
+
+def read_results(path: Path) -> list[Result]:
+    """The results of a results.json, validated; an error names the file, entry and field."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise InputError(f"{path}: not a results file ({error})") from None
+    if not isinstance(data, list):
+        raise InputError(f"{path}: not a results file (expected a list of results)")
+    results = []
+    for index, entry in enumerate(data):
+        try:
+            results.append(Result.from_dict(entry))
+        except RecordError as error:
+            raise InputError(f"{path}: result {index}: {error}") from None
+    return results
+
+
+def format_results(results: Sequence[Result]) -> str:
+    """A compact table: model, condition, WER, code WER, keyword recall, RTFx."""
+
+    def cell(metric: Estimate) -> str:
+        if metric.value is None or metric.low is None or metric.high is None:
+            return "—"
+        return f"{100 * metric.value:.1f} ({100 * metric.low:.1f}–{100 * metric.high:.1f})"
+
+    header = (
+        f"{'model':<28} {'condition':<9} {'WER %':<18} {'code WER %':<18} {'kw recall %':<18} RTFx"
+    )
+    lines = [header]
+    for r in results:
+        m = r.metrics
+        rtfx = f"{r.rtfx:.1f}" if r.rtfx else "—"
+        lines.append(
+            f"{r.model:<28} {r.condition:<9} {cell(m['wer']):<18} "
+            f"{cell(m['code_wer']):<18} {cell(m['keyword_recall']):<18} {rtfx}"
+        )
+    return "\n".join(lines)

@@ -1,0 +1,136 @@
+"""`bench`: transcribe a dataset with each model under each prompt condition, then score.
+
+Rows stream from the source a batch at a time and each clip is decoded once per model,
+for every condition, so memory stays flat in the number of rows. Results (one per
+model x dataset x split x condition) go to results.json; the leaderboard reads only those.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from devspeech.benchmark.data import Clip, EvalSource, load_eval_set
+from devspeech.benchmark.predict import (
+    PREDICTIONS_FILE,
+    append_predictions,
+    batches,
+    check_conditions,
+    done_keys,
+    drop_partial_line,
+    predict_batch,
+    prompt_for,
+    read_glossary,
+)
+from devspeech.benchmark.results import RESULTS_FILE, write_results
+from devspeech.benchmark.score import score_file
+from devspeech.records import Result
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    models: tuple[str, ...]
+    data: str | None = None
+    audio_dir: Path | None = None
+    split: str = "test"
+    conditions: tuple[str, ...] = ("none",)
+    glossary: Path | None = None
+    backend: str = "transformers"
+    compute_type: str = "int8"  # faster-whisper; transformers runs float32 unless float16/bf16
+    device: str = "cpu"
+    batch_size: int = 8
+    max_new_tokens: int | None = None
+    limit: int | None = None
+    kinds: tuple[str, ...] = ()
+    strict: bool = False
+    resamples: int = 1000
+    seed: int = 0
+
+
+@dataclass
+class BenchRun:
+    source: EvalSource
+    rows: int = 0
+    predicted: int = 0
+    skipped: int = 0
+    results: list[Result] = field(default_factory=list)
+
+
+Progress = Callable[[str, int, int | None], None]  # (model, rows just done, rows in a pass)
+
+
+def run_bench(options: BenchOptions, output: Path, progress: Progress | None = None) -> BenchRun:
+    """Predict every (model, condition, row) not already in output/predictions.jsonl, then score."""
+    from devspeech.benchmark.backends import DecodeOptions, load_backend
+    from devspeech.benchmark.models import parse_spec
+
+    specs = [parse_spec(m) for m in options.models]  # every spec checked before any work
+    check_conditions(options.conditions)
+    glossary = read_glossary(options.glossary) if "glossary" in options.conditions else ""
+    source = load_eval_set(
+        options.data, options.audio_dir, options.split, options.limit, options.kinds, options.strict
+    )
+    warm_up = source.first_clip()
+    output.mkdir(parents=True, exist_ok=True)
+    path = output / PREDICTIONS_FILE
+    drop_partial_line(path)
+    done = done_keys(path, source.fingerprint)
+    run = BenchRun(source)
+    decoding = DecodeOptions(options.device, options.compute_type, options.max_new_tokens)
+    with path.open("a", encoding="utf-8") as sink:
+        for spec in specs:
+            labels = {
+                "model": spec.text,
+                "backend": options.backend,
+                "dataset": source.fingerprint,
+                "data": source.name,
+                "split": source.split,
+            }
+            backend = None
+            for batch in batches(_todo(source, spec.text, options.conditions, done, run),
+                                 options.batch_size):  # fmt: skip
+                if backend is None:  # loaded only when something is left to predict
+                    backend = load_backend(options.backend, spec, decoding)
+                    backend.transcribe([warm_up.audio], None, warm_up.long_form)  # untimed
+                for condition in options.conditions:
+                    todo = [c for c in batch if (spec.text, condition, c.id) not in done]
+                    run.skipped += len(batch) - len(todo)
+                    size = 1 if condition == "oracle" else max(len(todo), 1)  # a prompt per row
+                    for start in range(0, len(todo), size):
+                        group = todo[start : start + size]
+                        prompt = prompt_for(condition, group[0].labels, glossary)
+                        predictions = predict_batch(
+                            backend, group, prompt, {**labels, "condition": condition}
+                        )
+                        append_predictions(sink, predictions)
+                        run.predicted += len(group)
+                if progress is not None:
+                    progress(spec.text, len(batch), source.expected_rows())
+    run.results = score_file(path, options.resamples, options.seed, dict(source.failures))
+    write_results(run.results, output / RESULTS_FILE)
+    return run
+
+
+def _todo(
+    source: EvalSource,
+    model: str,
+    conditions: tuple[str, ...],
+    done: set[tuple[str, str, str]],
+    run: BenchRun,
+) -> Iterator[Clip]:
+    """The clips `model` still has a condition to predict for; rows done under every
+    condition are not decoded again, only counted."""
+
+    def finished(row_id: str) -> bool:
+        return all((model, c, row_id) in done for c in conditions)
+
+    rows = 0
+    source.failures.clear()  # each pass reads every row: count one pass's failures
+    for clip in source.clips(finished):
+        rows += 1
+        if isinstance(clip, Clip):
+            yield clip
+        else:
+            run.skipped += len(conditions)
+    run.rows = max(run.rows, rows)

@@ -1,0 +1,157 @@
+"""Scoring: predictions to results, every rate with its bootstrap interval, breakdowns per
+label and a paired comparison against the first result."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from devspeech.benchmark.bootstrap import bootstrap, paired_bootstrap
+from devspeech.benchmark.metrics import RATES, RowScore, score_pair
+from devspeech.benchmark.predict import read_predictions
+from devspeech.benchmark.results import machine, versions
+from devspeech.errors import InputError
+from devspeech.records import (
+    Breakdown,
+    Comparison,
+    Counts,
+    Difference,
+    Estimate,
+    Prediction,
+    Result,
+)
+
+BREAKDOWNS = ("kind", "engine", "noise")
+BREAKDOWN_METRICS = ("wer", "code_wer", "keyword_recall", "exact_match")
+COMPARED_METRICS = ("wer", "code_wer", "keyword_recall")
+
+
+def row_score(line: Prediction) -> RowScore:
+    labels = line.labels
+    return score_pair(
+        line.reference,
+        line.prediction,
+        keywords=labels.keywords,
+        kind=labels.kind,
+        language=labels.language,
+        duration_s=labels.duration_s or line.audio_s,
+        reference_segments=labels.segments,
+        predicted_segments=line.segments,
+    )
+
+
+def _metrics(
+    scores: Sequence[RowScore], names: Iterable[str], resamples: int, seed: int
+) -> dict[str, Estimate]:
+    return {name: bootstrap(scores, name, resamples, seed) for name in names}
+
+
+def score_predictions(
+    lines: Sequence[Prediction],
+    resamples: int = 1000,
+    seed: int = 0,
+    failures: dict[str, int] | None = None,
+) -> list[Result]:
+    """One result per (model, backend, condition) of the predictions, in first-seen order."""
+    groups: dict[tuple[str, str, str], list[Prediction]] = defaultdict(list)
+    for line in lines:
+        groups[(line.model, line.backend, line.condition)].append(line)
+    datasets = {line.dataset for line in lines}
+    if len(datasets) > 1:
+        raise InputError(f"the predictions mix datasets: {', '.join(sorted(datasets))}")
+    results = []
+    host, software = machine(), versions()
+    baseline: dict[str, RowScore] | None = None
+    baseline_label = ""
+    for (model, backend, condition), group in groups.items():
+        scores = [row_score(line) for line in group]
+        by_id = {line.id: score for line, score in zip(group, scores, strict=True)}
+        compared = None
+        if baseline is None:
+            baseline, baseline_label = by_id, f"{model} [{condition}, {backend}]"
+        else:
+            compared = _compare(by_id, baseline, baseline_label, resamples, seed)
+        audio_s = sum(line.audio_s for line in group)
+        elapsed_s = sum(line.elapsed_s or 0.0 for line in group)
+        results.append(
+            Result(
+                model=model,
+                backend=backend,
+                condition=condition,
+                decoding=group[0].decoding,
+                data=group[0].data,
+                dataset=group[0].dataset,
+                split=group[0].split,
+                rows=len(group),
+                failures=dict(failures or {}),
+                metrics=_metrics(scores, RATES, resamples, seed),
+                counts=Counts(
+                    substitutions=sum(s.substitutions for s in scores),
+                    deletions=sum(s.deletions for s in scores),
+                    insertions=sum(s.insertions for s in scores),
+                    reference_words=int(sum(s.counts["std_ref"] for s in scores)),
+                ),
+                audio_s=round(audio_s, 3),
+                elapsed_s=round(elapsed_s, 3),
+                rtfx=round(audio_s / elapsed_s, 2) if elapsed_s else None,
+                breakdowns=_breakdowns(group, scores, resamples, seed),
+                compared=compared,
+                versions=software,
+                machine=host,
+            )
+        )
+    return results
+
+
+def _breakdowns(
+    group: Sequence[Prediction], scores: Sequence[RowScore], resamples: int, seed: int
+) -> dict[str, dict[str, Breakdown]]:
+    out: dict[str, dict[str, Breakdown]] = {}
+    for axis in BREAKDOWNS:
+        buckets: dict[str, list[RowScore]] = defaultdict(list)
+        for line, score in zip(group, scores, strict=True):
+            buckets[str(getattr(line.labels, axis) or "unknown")].append(score)
+        out[axis] = {
+            value: Breakdown(len(bucket), _metrics(bucket, BREAKDOWN_METRICS, resamples, seed))
+            for value, bucket in sorted(buckets.items())
+        }
+    return out
+
+
+def _compare(
+    scores: dict[str, RowScore],
+    baseline: dict[str, RowScore],
+    label: str,
+    resamples: int,
+    seed: int,
+) -> Comparison | None:
+    """Paired bootstrap of this result minus the first one, on the rows both have."""
+    shared = [i for i in scores if i in baseline]
+    if not shared:
+        return None
+    differences = {}
+    for metric in COMPARED_METRICS:
+        result = paired_bootstrap(
+            [scores[i] for i in shared], [baseline[i] for i in shared], metric, resamples, seed
+        )
+        d = result.difference
+        differences[metric] = Difference(d.value, d.low, d.high, result.p_value)
+    return Comparison(label, len(shared), differences)
+
+
+def score_file(
+    path: Path,
+    resamples: int = 1000,
+    seed: int = 0,
+    failures: dict[str, int] | None = None,
+    expect_dataset: str | None = None,
+) -> list[Result]:
+    lines = list(read_predictions(path))
+    if not lines:
+        raise InputError(f"{path} holds no predictions")
+    if expect_dataset is not None and lines[0].dataset != expect_dataset:
+        raise InputError(
+            f"{path} holds predictions for {lines[0].dataset}, not for {expect_dataset}"
+        )
+    return score_predictions(lines, resamples, seed, failures)
