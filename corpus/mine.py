@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import logging
-import multiprocessing
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from devspeech.corpus.extract.candidate import Candidate
@@ -27,6 +27,7 @@ from devspeech.corpus.sources.base import Document, SourceScan
 from devspeech.corpus.verbalize import Unspeakable, speak_variants
 from devspeech.errors import NothingMinedError
 from devspeech.records import KINDS, Kind, Utterance, utterance_id
+from devspeech.runner import Report, RunnerOptions, run_units
 
 log = logging.getLogger(__name__)
 
@@ -216,9 +217,8 @@ def mine_document(document: Document, options: MineOptions) -> DocumentResult:
     return DocumentResult(utterances, filtered)
 
 
-def _mine_one(job: tuple[Document, MineOptions]) -> DocumentResult:
+def _mine_one(options: MineOptions, document: Document, report: Report) -> DocumentResult:
     """Mine one document; a bug met on one file is counted against that file, not fatal."""
-    document, options = job
     try:
         return mine_document(document, options)
     except Exception as error:
@@ -227,13 +227,11 @@ def _mine_one(job: tuple[Document, MineOptions]) -> DocumentResult:
 
 
 def _results(documents: list[Document], options: MineOptions) -> Iterator[DocumentResult]:
-    jobs = [(document, options) for document in documents]
-    if options.workers <= 1 or len(jobs) < 4:
-        yield from map(_mine_one, jobs)
-        return
-    context = multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
-    with context.Pool(options.workers) as pool:
-        yield from pool.imap(_mine_one, jobs, chunksize=4)
+    """Results in document order; each document is a unit of work for the runner."""
+    workers = options.workers if len(documents) >= 4 else 1
+    runner = RunnerOptions(workers=workers)
+    for _, result in run_units(partial(_mine_one, options), documents, runner, chunk=4):
+        yield result
 
 
 def mine(

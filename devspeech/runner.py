@@ -52,18 +52,20 @@ def run_units(
     *,
     ordered: bool = True,
     on_progress: Callable[[Any], None] | None = None,
+    chunk: int = 1,
 ) -> Iterator[tuple[U, R]]:
     """Yield (unit, task(unit, report)) for every unit: in order, or as each finishes.
 
     `task` must be a module-level function (or a partial of one) so worker processes
-    can import it. An exception in a task is raised here, in the caller.
+    can import it. An exception in a task is raised here, in the caller. `chunk` units
+    travel to a worker together (for many small units); it never changes results.
     """
     report: Report = on_progress if on_progress is not None else _ignore
     if options.workers <= 1 or len(units) <= 1:
         for unit in units:
             yield unit, task(unit, report)
         return
-    yield from _local_pool(task, units, options.workers, ordered, report)
+    yield from _local_pool(task, units, options.workers, ordered, report, chunk)
 
 
 def _ignore(_: Any) -> None:
@@ -91,7 +93,7 @@ _DONE = "__devspeech_runner_done__"
 
 
 def _local_pool(
-    task: Task[U, R], units: Sequence[U], workers: int, ordered: bool, report: Report
+    task: Task[U, R], units: Sequence[U], workers: int, ordered: bool, report: Report, chunk: int
 ) -> Iterator[tuple[U, R]]:
     """A pool of fresh processes (forkserver: no state inherited from this one)."""
     context = multiprocessing.get_context("forkserver" if os.name != "nt" else "spawn")
@@ -102,10 +104,11 @@ def _local_pool(
         with context.Pool(min(workers, len(units)), _init_worker, (progress,)) as pool:
             jobs = [(task, unit) for unit in units]
             if ordered:
-                for unit, result in zip(units, pool.imap(_call, jobs), strict=True):
+                results = pool.imap(_call, jobs, chunksize=chunk)
+                for unit, result in zip(units, results, strict=True):
                     yield unit, result
             else:
-                indexed = pool.imap_unordered(_indexed_call, list(enumerate(jobs)))
+                indexed = pool.imap_unordered(_indexed_call, list(enumerate(jobs)), chunk)
                 for index, result in indexed:
                     yield units[index], result
             pool.close()

@@ -1,5 +1,8 @@
 """Every folder that is a Python package is installed, under its devspeech name."""
 
+import os
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -22,3 +25,52 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
             relative = init.parent.relative_to(ROOT / folder).parts
             found.add(".".join((name, *relative)))
     assert found == listed
+
+
+def _installed_view(target: Path) -> Path:
+    """The package as it installs (stages under devspeech/), as links to the source files:
+    import-linter walks a package's folder, which the editable install does not lay out."""
+    for folder, name in STAGES.items():
+        base = target.joinpath(*name.split("."))
+        for source in (ROOT / folder).rglob("*.py"):
+            link = base / source.relative_to(ROOT / folder)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            link.symlink_to(source)
+    return target
+
+
+def _lint_imports(view: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(view)}
+    command = [str(Path(sys.executable).with_name("lint-imports")), str(ROOT / "pyproject.toml")]
+    return subprocess.run(command, capture_output=True, text=True, env=env, cwd=view)
+
+
+def test_import_contracts_hold(tmp_path: Path) -> None:
+    done = _lint_imports(_installed_view(tmp_path))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "Contracts: 6 kept, 0 broken." in done.stdout
+
+
+def test_a_benchmark_module_importing_the_generator_breaks_a_contract(tmp_path: Path) -> None:
+    view = _installed_view(tmp_path)
+    (view / "devspeech" / "benchmark" / "sneaky.py").write_text(
+        "from devspeech.generator.speech import Speech\n", encoding="utf-8"
+    )
+    done = _lint_imports(view)
+    assert done.returncode == 1
+    assert "Generator and benchmark never import each other BROKEN" in done.stdout
+    assert "devspeech.benchmark.sneaky -> devspeech.generator.speech" in done.stdout
+
+
+def test_every_core_module_is_bound_by_the_core_contract() -> None:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (core,) = [c for c in contracts if c["name"] == "The core imports no stage"]
+    allowed_up = {
+        "devspeech.cli",
+        "devspeech.quickstart",
+        "devspeech.__main__",
+        "devspeech.__init__",
+    }
+    modules = {f"devspeech.{p.stem}" for p in (ROOT / "devspeech").glob("*.py")}
+    assert modules - allowed_up == set(core["source_modules"])
