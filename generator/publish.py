@@ -20,10 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from devspeech.dataset import SPLITS, arrow_schema, shard_files
+from devspeech.dataset import (
+    DATA_DIR,
+    RECIPE_FILE,
+    SPLITS,
+    arrow_schema,
+    features_yaml,
+    shard_files,
+)
 from devspeech.errors import DevspeechError, InputError
-from devspeech.generator.api import RECIPE_FILE
-from devspeech.generator.card import features_yaml
 from devspeech.hashing import sha256_file
 
 CARD_FILE = "README.md"
@@ -59,20 +64,18 @@ class PublishResult:
     commit_url: str | None = None  # None when the Hub already held exactly this dataset
 
 
-def _front_matter(card: str, path: Path) -> dict[str, Any]:
+def _card_metadata(path: Path) -> dict[str, Any]:
+    """The card's YAML front matter, parsed as the Hub parses it (huggingface_hub's card)."""
     import yaml
+    from huggingface_hub import DatasetCard
 
-    if not card.startswith("---\n"):
-        raise InputError(f"{path} has no YAML front matter; rerun devspeech generate")
-    end = card.find("\n---\n", 4)
-    if end < 0:
-        raise InputError(f"{path}: the YAML front matter is not closed by ---")
     try:
-        metadata = yaml.safe_load(card[4:end])
-    except yaml.YAMLError as err:
+        card = DatasetCard(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, ValueError) as err:
         raise InputError(f"{path}: the YAML front matter does not parse: {err}") from err
-    if not isinstance(metadata, dict):
-        raise InputError(f"{path}: the YAML front matter is not a mapping")
+    metadata = card.data.to_dict()
+    if not metadata:
+        raise InputError(f"{path} has no YAML front matter; rerun devspeech generate")
     return metadata
 
 
@@ -92,14 +95,14 @@ def check_dataset(root: Path) -> list[LocalFile]:
         json.loads(recipe.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InputError(f"{recipe} cannot be read: {err}") from err
-    partial = sorted(p.name for p in (root / "data").glob(".*.partial"))
+    partial = sorted(p.name for p in (root / DATA_DIR).glob(".*.partial"))
     card_path = root / CARD_FILE
     if partial or not card_path.is_file():
         what = f"partial shards ({', '.join(partial)})" if partial else f"no {CARD_FILE}"
         raise InputError(
             f"{root} is not finished ({what}); rerun the same devspeech generate command"
         )
-    metadata = _front_matter(card_path.read_text(encoding="utf-8"), card_path)
+    metadata = _card_metadata(card_path)
     info = metadata.get("dataset_info") or {}
     if info.get("features") != features_yaml():
         raise InputError(f"{card_path}: the card's features do not match the dataset schema")

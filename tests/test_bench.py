@@ -80,7 +80,8 @@ def test_bench_predicts_scores_and_resumes(dataset: Path, tmp_path: Path):
     assert wer.low <= wer.value <= wer.high
     audio_s = sum(x["audio_s"] for x in lines if x["condition"] == "none")
     assert results[0].audio_s == pytest.approx(audio_s, abs=1e-3)
-    assert results[0].rtfx == pytest.approx(results[0].audio_s / results[0].elapsed_s, rel=0.01)
+    # rtfx is rounded to 2 decimals, whatever the speed of the machine
+    assert results[0].rtfx == pytest.approx(results[0].audio_s / results[0].elapsed_s, abs=0.0051)
     assert set(results[0].breakdowns) == {"kind", "engine", "noise"}
     assert results[0].breakdowns["engine"]["espeak"].rows == 3
     assert results[0].versions["transformers"] and results[0].machine.cpus
