@@ -136,7 +136,7 @@ def _claim_output(output: Path, recipe: dict[str, object], overwrite: bool) -> N
                     f"{output} holds a dataset of another recipe "
                     f"(differs in {', '.join(changed)}); pass --overwrite to replace it"
                 )
-            shutil.rmtree(output / "data", ignore_errors=True)
+            shutil.rmtree(output / DATA_DIR, ignore_errors=True)
             shutil.rmtree(output / STATE_DIR, ignore_errors=True)
     elif output.exists() and any(output.iterdir()) and not overwrite:
         raise InputError(f"{output} is not empty and holds no devspeech dataset; pass --overwrite")
