@@ -44,6 +44,16 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "publish",
         "Push a generated dataset to the Hugging Face Hub.",
     ),
+    "finetune": (
+        "devspeech.finetune.cli",
+        "finetune",
+        "Fine-tune Whisper on a generated dataset (LoRA by default).",
+    ),
+    "export": (
+        "devspeech.finetune.cli",
+        "export",
+        "Export a fine-tune run as a merged model.",
+    ),
     "quickstart": (
         "devspeech.quickstart",
         "quickstart_command",

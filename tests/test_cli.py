@@ -14,7 +14,9 @@ from devspeech import __version__
 from devspeech.cli import cli
 
 
-@pytest.mark.parametrize("command", ["", "bench", "generate", "leaderboard", "models"])
+@pytest.mark.parametrize(
+    "command", ["", "bench", "generate", "leaderboard", "models", "finetune", "export"]
+)
 def test_help_imports_no_heavy_module(command: str) -> None:
     heavy = (
         "torch",

@@ -1,0 +1,111 @@
+"""`devspeech finetune` and `devspeech export`: parse, call, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from devspeech.cli import comma_list
+
+
+@click.command()
+@click.option(
+    "--model", required=True, metavar="SPEC", help="Base: bundled:tiny.en, a Hub id, a folder."
+)
+@click.option(
+    "--data", required=True, metavar="DIR", help="A generated dataset folder (train split)."
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(file_okay=False, path_type=Path),
+    required=True,
+    help="Run folder: checkpoints, metrics.jsonl, report.md and the result.",
+)
+@click.option(
+    "--method",
+    type=click.Choice(["lora", "qlora", "decoder", "full"]),
+    default="lora",
+    show_default=True,
+)
+@click.option("--rank", type=int, default=32, show_default=True)
+@click.option("--alpha", type=int, default=64, show_default=True)
+@click.option("--dropout", type=float, default=0.05, show_default=True)
+@click.option(
+    "--target-modules", default="q_proj,k_proj,v_proj,out_proj,fc1,fc2", show_default=True
+)
+@click.option("--learning-rate", "--lr", type=float, default=1e-4, show_default=True)
+@click.option("--batch-size", type=int, default=8, show_default=True)
+@click.option("--grad-accum", type=int, default=1, show_default=True)
+@click.option("--warmup-steps", type=int, default=50, show_default=True)
+@click.option("--max-steps", type=int, default=600, show_default=True)
+@click.option("--eval-every", type=int, default=100, show_default=True)
+@click.option(
+    "--eval-rows", type=int, default=64, show_default=True, help="Validation rows scored."
+)
+@click.option("--timestamp-fraction", type=float, default=0.2, show_default=True)
+@click.option("--prompt-fraction", type=float, default=0.2, show_default=True)
+@click.option(
+    "--general-data", default=None, metavar="DIR", help="General English speech to mix in."
+)
+@click.option("--general-fraction", type=float, default=0.3, show_default=True)
+@click.option("--device", default="cpu", show_default=True)
+@click.option(
+    "--gradient-checkpointing", is_flag=True, help="Less memory, more time (large models)."
+)
+@click.option("--resume", is_flag=True, help="Go on with a killed run in the same folder.")
+@click.option("--overwrite", is_flag=True, help="Replace a run of another recipe.")
+@click.pass_obj
+def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
+    """Fine-tune Whisper on a generated dataset: LoRA by default, evaluated as it trains."""
+    from devspeech.finetune.options import FinetuneOptions, TrainControl
+    from devspeech.finetune.train import finetune as run_finetune
+
+    options = FinetuneOptions(
+        model=flags["model"], data=flags["data"], method=flags["method"], rank=flags["rank"],
+        alpha=flags["alpha"], dropout=flags["dropout"],
+        target_modules=comma_list(flags["target_modules"]),
+        learning_rate=flags["learning_rate"], batch_size=flags["batch_size"],
+        grad_accum=flags["grad_accum"], warmup_steps=flags["warmup_steps"],
+        max_steps=flags["max_steps"], eval_every=flags["eval_every"], eval_rows=flags["eval_rows"],
+        timestamp_fraction=flags["timestamp_fraction"], prompt_fraction=flags["prompt_fraction"],
+        general_data=flags["general_data"], general_fraction=flags["general_fraction"],
+        seed=settings.seed if settings else 0,
+    )  # fmt: skip
+    control = TrainControl(
+        device=flags["device"], resume=flags["resume"], overwrite=flags["overwrite"],
+        progress=True, gradient_checkpointing=flags["gradient_checkpointing"],
+    )  # fmt: skip
+    summary = run_finetune(options, flags["output"], control)
+    click.echo((flags["output"] / "report.md").read_text(encoding="utf-8"))
+    resumed = f", resumed from step {summary.resumed_from}" if summary.resumed_from else ""
+    click.echo(
+        f"wrote {summary.result} ({summary.steps} steps{resumed}, {summary.elapsed_s:.0f} s)"
+    )
+
+
+@click.command()
+@click.argument("run", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--merge", is_flag=True, help="Fold the adapter into the base (the default).")
+@click.option(
+    "--interpolate",
+    type=float,
+    default=None,
+    metavar="ALPHA",
+    help="Blend weights: base + ALPHA * (tuned - base).",
+)
+@click.option("--overwrite", is_flag=True)
+def export(
+    run: Path, output: Path, merge: bool, interpolate: float | None, overwrite: bool
+) -> None:
+    """Export a finished fine-tune RUN as a merged transformers model."""
+    from devspeech.finetune.export import ExportOptions, folder_size
+    from devspeech.finetune.export import export as run_export
+
+    del merge  # merging is what every export does; the flag names it
+    folder = run_export(run, output, ExportOptions(interpolate=interpolate, overwrite=overwrite))
+    click.echo(
+        f"wrote {folder} ({folder_size(folder) / 1e6:.1f} MB); devspeech bench --model {folder}"
+    )

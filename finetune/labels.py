@@ -1,0 +1,114 @@
+"""Decoder sequences for training: the prompt, Whisper's prefix, the target and the mask.
+
+A sequence is `[<|startofprev|> prompt]` `<|startoftranscript|>` `[<|en|> <|transcribe|>]`
+(multilingual models only), then either `<|notimestamps|>` and the text, or each
+segment as `<|start|> text <|end|>` with times on Whisper's 0.02 s grid, then
+`<|endoftext|>`. The model reads the sequence without its last token and is taught
+to predict it without its first; every target inside the prompt or the prefix (up to
+and including the task token) is masked with -100, so the loss covers
+`<|notimestamps|>` or the first timestamp, the text, and the end token.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from devspeech.records import Segment
+
+IGNORE = -100
+TIME_STEP_S = 0.02
+MAX_TIME_S = 30.0
+MAX_PROMPT_TOKENS = 223  # what Whisper keeps of a previous-text prompt (n_text_ctx // 2 - 1)
+
+
+class LabelTooLong(ValueError):
+    """The target alone does not fit the decoder; the row is skipped and counted."""
+
+
+@dataclass(frozen=True)
+class TokenSequence:
+    """Decoder input ids and the labels aligned with them (same length)."""
+
+    input_ids: tuple[int, ...]
+    labels: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The token ids a sequence needs, read once from a Whisper tokenizer."""
+
+    start_of_prev: int
+    start_of_transcript: int
+    language: int | None  # <|en|>, on multilingual models
+    task: int | None  # <|transcribe|>, on multilingual models
+    no_timestamps: int
+    end_of_text: int
+    first_timestamp: int  # <|0.00|>
+    max_length: int  # the decoder's max_target_positions
+
+    @classmethod
+    def of(cls, tokenizer: Any, multilingual: bool, max_length: int) -> Vocabulary:
+        ids = tokenizer.convert_tokens_to_ids
+        first = ids("<|0.00|>")
+        if first is None or first == tokenizer.unk_token_id:
+            raise ValueError("the tokenizer has no timestamp tokens (<|0.00|> ...)")
+        return cls(
+            start_of_prev=ids("<|startofprev|>"),
+            start_of_transcript=ids("<|startoftranscript|>"),
+            language=ids("<|en|>") if multilingual else None,
+            task=ids("<|transcribe|>") if multilingual else None,
+            no_timestamps=ids("<|notimestamps|>"),
+            end_of_text=ids("<|endoftext|>"),
+            first_timestamp=first,
+            max_length=max_length,
+        )
+
+    def timestamp(self, seconds: float) -> int:
+        """The token of the grid point nearest to `seconds`, within [0, 30] s."""
+        step = round(min(max(seconds, 0.0), MAX_TIME_S) / TIME_STEP_S)
+        return self.first_timestamp + step
+
+
+def _text_ids(tokenizer: Any, text: str) -> list[int]:
+    """Whisper's text tokens start after a space, as they do after a timestamp."""
+    return list(tokenizer.encode(" " + text.strip(), add_special_tokens=False))
+
+
+def build_sequence(
+    tokenizer: Any,
+    vocabulary: Vocabulary,
+    text: str,
+    segments: Sequence[Segment] = (),
+    *,
+    timestamps: bool = False,
+    prompt: str | None = None,
+) -> TokenSequence:
+    """The training sequence of one row; LabelTooLong when the target alone cannot fit."""
+    v = vocabulary
+    prefix = [v.start_of_transcript]
+    if v.language is not None and v.task is not None:
+        prefix += [v.language, v.task]
+    if timestamps:
+        if not segments:
+            raise ValueError("a timestamped target needs segments")
+        body: list[int] = []
+        for segment in segments:
+            body += [v.timestamp(segment.start), *_text_ids(tokenizer, segment.text)]
+            body.append(v.timestamp(segment.end))
+    else:
+        body = [v.no_timestamps, *_text_ids(tokenizer, text)]
+    target = [*prefix, *body, v.end_of_text]
+    if len(target) - 1 > v.max_length:
+        raise LabelTooLong(f"{len(target) - 1} decoder tokens, the model takes {v.max_length}")
+    previous: list[int] = []
+    if prompt:
+        room = min(MAX_PROMPT_TOKENS, v.max_length - (len(target) - 1) - 1)
+        prompt_ids = _text_ids(tokenizer, prompt)[-room:] if room > 0 else []
+        if prompt_ids:
+            previous = [v.start_of_prev, *prompt_ids]
+    full = [*previous, *target]
+    masked = len(previous) + len(prefix) - 1  # targets up to and including the task token
+    labels = [IGNORE] * masked + full[masked + 1 :]
+    return TokenSequence(tuple(full[:-1]), tuple(labels))

@@ -1,0 +1,75 @@
+"""What a fine-tune run is (the recipe, recorded in the run folder) and how it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+from devspeech.errors import InputError
+
+METHODS = ("lora", "qlora", "decoder", "full")
+# LoRA on every attention projection and both feed-forward layers (the research note)
+TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2")
+
+
+@dataclass(frozen=True)
+class FinetuneOptions:
+    """Everything that decides the trained weights; a resumed run must match it."""
+
+    model: str
+    data: str
+    method: str = "lora"
+    rank: int = 32
+    alpha: int = 64
+    dropout: float = 0.05
+    target_modules: tuple[str, ...] = TARGET_MODULES
+    learning_rate: float = 1e-4
+    batch_size: int = 8
+    grad_accum: int = 1
+    warmup_steps: int = 50
+    max_steps: int = 600
+    eval_every: int = 100
+    eval_rows: int = 64
+    timestamp_fraction: float = 0.2
+    prompt_fraction: float = 0.2
+    general_data: str | None = None
+    general_fraction: float = 0.3
+    max_grad_norm: float = 1.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.method not in METHODS:
+            raise InputError(f"--method {self.method!r}; choose one of {', '.join(METHODS)}")
+        for name in ("timestamp_fraction", "prompt_fraction", "general_fraction"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise InputError(f"--{name.replace('_', '-')} must be between 0 and 1")
+        for name in ("rank", "alpha", "batch_size", "grad_accum", "max_steps", "eval_every"):
+            if getattr(self, name) < 1:
+                raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.learning_rate <= 0:
+            raise InputError("--learning-rate must be positive")
+        if self.warmup_steps < 0 or self.eval_rows < 0:
+            raise InputError("--warmup-steps and --eval-rows must not be negative")
+        if not self.target_modules:
+            raise InputError("--target-modules is empty")
+        if self.general_data and round(self.batch_size * self.general_fraction) >= self.batch_size:
+            raise InputError("--general-fraction leaves no room for the training data in a batch")
+
+    def to_dict(self) -> dict[str, object]:
+        data = asdict(self)
+        data["target_modules"] = list(self.target_modules)
+        return data
+
+
+@dataclass(frozen=True)
+class TrainControl:
+    """How this run goes; never changes the weights it ends with."""
+
+    device: str = "cpu"
+    resume: bool = False
+    overwrite: bool = False
+    progress: bool = False
+    save_every: int | None = None  # None: at every evaluation
+    gradient_checkpointing: bool = False
+    # called with each finished step (after any checkpoint of it); a hook for tests and tools
+    after_step: Callable[[int], None] | None = None
