@@ -24,7 +24,15 @@ from devspeech.records import (
 
 BREAKDOWNS = ("kind", "engine", "noise")
 BREAKDOWN_METRICS = ("wer", "code_wer", "keyword_recall", "exact_match")
-COMPARED_METRICS = ("wer", "code_wer", "keyword_recall")
+COMPARED_METRICS = (
+    "wer",
+    "code_wer",
+    "keyword_recall",
+    "python_ast_match",
+    "shell_match",
+    "exact_match",
+    "timestamp_well_formed",
+)
 
 
 def row_score(line: Prediction) -> RowScore:

@@ -30,6 +30,7 @@ class MineRequest:
     max_seconds: float = 12.0
     workers: int | None = None
     seed: int = 0
+    general: bool = False
 
 
 def scan_sources(request: MineRequest) -> list[SourceScan]:
@@ -52,6 +53,7 @@ def run_mine(request: MineRequest, *, progress: bool = False) -> MineSummary:
         kinds=tuple(k for k in KINDS if k in request.kinds),  # type: ignore[misc]
         limit=request.limit,
         mix=parse_mix(request.mix) if request.mix else None,
+        general=request.general,
         **({"workers": request.workers} if request.workers else {}),
     )
     utterances, summary = mine(scan_sources(request), options, progress=progress)

@@ -62,6 +62,11 @@ def corpus() -> None:
 )
 @click.option("--workers", type=click.IntRange(min=1), help="Processes (default: all cores).")
 @click.option(
+    "--general",
+    is_flag=True,
+    help="Keep only ordinary English sentences (no technical terms): a general set.",
+)
+@click.option(
     "--summary-json",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the run's counts as JSON.",
@@ -80,6 +85,7 @@ def mine(
     max_words,
     max_seconds,
     workers,
+    general,
     summary_json,
 ) -> None:  # type: ignore[no-untyped-def]
     """Mine SOURCES (directories or git repositories) and other sources into utterances."""
@@ -108,6 +114,7 @@ def mine(
         max_seconds=max_seconds,
         workers=workers,
         seed=settings.seed,
+        general=general,
     )
     summary = run_mine(request, progress=settings.verbosity >= 0)
     if summary_json:

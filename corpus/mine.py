@@ -45,6 +45,9 @@ class MineOptions:
     limit: int | None = None
     mix: Mapping[str, float] | None = None
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    # keep only ordinary English: the prose sentences with no technical term (a general
+    # set that guards a fine-tuned model against forgetting), and nothing else
+    general: bool = False
 
 
 @dataclass(slots=True)
@@ -197,7 +200,10 @@ def mine_document(document: Document, options: MineOptions) -> DocumentResult:
             filtered[verdict] += 1
             continue
         keywords = extract_keywords(candidate.text, candidate.kind)
-        if candidate.kind == "prose" and not keywords:
+        if options.general and (candidate.kind != "prose" or keywords):
+            filtered["technical (not general English)"] += 1
+            continue
+        if not options.general and candidate.kind == "prose" and not keywords:
             filtered["no technical terms"] += 1
             continue
         spoken, style = verdict

@@ -167,3 +167,19 @@ def test_missing_tools_are_skipped_and_counted() -> None:
     scan = scan_help(("surely-not-a-tool-xyz", "python3"))
     assert scan.skipped["tool not installed"] == 1
     assert [d.prefix for d in scan.documents] == ["python3 --help"]
+
+
+def test_general_mining_keeps_only_ordinary_english(tmp_path: Path):
+    root = tmp_path / "plain"
+    root.mkdir()
+    (root / "notes.py").write_text(
+        '"""Wait until the other side has finished before you close the door."""\n'
+        "import numpy as np\n"
+        "# Call np.linalg.solve with the matrix and the vector.\n",
+        encoding="utf-8",
+    )
+    utterances, summary = mine([scan_directory(root)], MineOptions(workers=1, general=True))
+    assert [(u.kind, u.text, u.keywords) for u in utterances] == [
+        ("prose", "Wait until the other side has finished before you close the door.", ())
+    ]
+    assert summary.filtered["technical (not general English)"] == 2
