@@ -24,6 +24,10 @@ class QuickstartOptions:
     bench_model: str = "bundled:tiny.en"
     bench_conditions: tuple[str, ...] = ("none", "glossary")
     bench_rows: int | None = None  # None: the whole test split
+    # a short fine-tune: the decoder alone, on encoder outputs computed once per clip
+    finetune_method: str = "decoder"
+    finetune_steps: int = 60
+    finetune_learning_rate: float = 5e-5
 
 
 def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, Path]:  # type: ignore[no-untyped-def]
@@ -37,7 +41,7 @@ def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, 
     options.output.mkdir(parents=True, exist_ok=True)
     utterances = options.output / "utterances.jsonl"
     echo(
-        f"[1/3] corpus: mining {', '.join(options.packages)}, part of the standard library and "
+        f"[1/4] corpus: mining {', '.join(options.packages)}, part of the standard library and "
         f"the --help of {', '.join(options.help_of)}"
     )
     summary = run_mine(
@@ -57,8 +61,10 @@ def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, 
     echo("")
     dataset = _generate(options, utterances, echo)
     echo("")
-    board = _benchmark(options, dataset, echo)
-    return {"utterances": utterances, "dataset": dataset, "leaderboard": board}
+    tuned = _finetune(options, dataset, echo)
+    echo("")
+    board = _benchmark(options, dataset, tuned, echo)
+    return {"utterances": utterances, "dataset": dataset, "tuned": tuned, "leaderboard": board}
 
 
 def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # type: ignore[no-untyped-def]
@@ -66,7 +72,7 @@ def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # ty
 
     dataset = options.output / "dataset"
     echo(
-        f"[2/3] generator: speaking {options.speech_rows} utterances with "
+        f"[2/4] generator: speaking {options.speech_rows} utterances with "
         f"{' and '.join(options.engines)}, in simulated rooms with noise"
     )
     summary = generate(
@@ -85,18 +91,49 @@ def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # ty
     return dataset
 
 
-def _benchmark(options: QuickstartOptions, dataset: Path, echo) -> Path:  # type: ignore[no-untyped-def]
+def _finetune(options: QuickstartOptions, dataset: Path, echo) -> Path:  # type: ignore[no-untyped-def]
+    from devspeech.finetune.options import FinetuneOptions, TrainControl
+    from devspeech.finetune.train import finetune
+
+    echo(
+        f"[3/4] finetune: {options.bench_model}, {options.finetune_method} method, "
+        f"{options.finetune_steps} steps on the train split"
+    )
+    run = options.output / "finetune"
+    summary = finetune(
+        FinetuneOptions(
+            model=options.bench_model,
+            data=str(dataset),
+            method=options.finetune_method,
+            learning_rate=options.finetune_learning_rate,
+            max_steps=options.finetune_steps,
+            warmup_steps=max(1, options.finetune_steps // 10),
+            eval_every=options.finetune_steps,
+            eval_rows=16,
+            seed=options.seed,
+        ),
+        run,
+        TrainControl(overwrite=True, progress=True),
+    )
+    echo((run / "report.md").read_text(encoding="utf-8").rstrip())
+    if summary.result is None:  # pragma: no cover - finetune always writes one
+        raise RuntimeError("the fine-tune run wrote no model")
+    echo(f"wrote {summary.result} in {summary.elapsed_s:.0f} s")
+    return summary.result
+
+
+def _benchmark(options: QuickstartOptions, dataset: Path, tuned: Path, echo) -> Path:  # type: ignore[no-untyped-def]
     from devspeech.benchmark.leaderboard import build_leaderboard, to_markdown
     from devspeech.benchmark.run import BenchOptions, run_bench
 
     echo(
-        f"[3/3] benchmark: {options.bench_model} on the test split, prompt conditions "
-        f"{' and '.join(options.bench_conditions)}"
+        f"[4/4] benchmark: {options.bench_model} and the fine-tuned model on the test split, "
+        f"prompt conditions {' and '.join(options.bench_conditions)}"
     )
     bench = options.output / "bench"
     run = run_bench(
         BenchOptions(
-            models=(options.bench_model,),
+            models=(options.bench_model, str(tuned)),
             data=str(dataset),
             split="test",
             conditions=options.bench_conditions,
@@ -107,7 +144,7 @@ def _benchmark(options: QuickstartOptions, dataset: Path, echo) -> Path:  # type
     )
     board = options.output / "leaderboard"
     rows, _ = build_leaderboard([bench / "results.json"], board)
-    echo(f"{run.rows} test rows, {run.predicted} transcribed")
+    echo(f"{run.rows} test rows, {run.predicted} transcriptions")
     echo(to_markdown(rows))
     echo(f"wrote {bench} and {board} (leaderboard.md, .csv, .html and plots)")
     return board

@@ -37,7 +37,7 @@ def test_stdlib_and_three_packages_give_thousands_of_every_kind() -> None:
 
 
 @pytest.mark.slow
-def test_quickstart_mines_and_speaks_a_small_dataset(tmp_path: Path, use_model_cache: Path):
+def test_quickstart_runs_every_stage_at_small_scale(tmp_path: Path, use_model_cache: Path):
     from devspeech.dataset import read_rows
     from devspeech.quickstart import QuickstartOptions, run_quickstart
 
@@ -49,8 +49,14 @@ def test_quickstart_mines_and_speaks_a_small_dataset(tmp_path: Path, use_model_c
     assert len(train) >= 20
     assert {r["speaker"]["engine"] for r in train} == {"espeak"}  # piper is held out
     assert (written["dataset"] / "README.md").is_file()
-    assert any(line.startswith("[2/3] generator") for line in lines)
-    assert any(line.startswith("[3/3] benchmark: bundled:tiny.en") for line in lines)
+    assert any(line.startswith("[2/4] generator") for line in lines)
+    assert any(line.startswith("[3/4] finetune: bundled:tiny.en, decoder method") for line in lines)
+    assert any(
+        line.startswith("[4/4] benchmark: bundled:tiny.en and the fine-tuned") for line in lines
+    )
     board = (written["leaderboard"] / "leaderboard.md").read_text(encoding="utf-8")
     assert "| bundled:tiny.en | transformers | none |" in board
     assert "| bundled:tiny.en | transformers | glossary |" in board
+    tuned = str(written["tuned"])
+    assert f"| {tuned} | transformers | none |" in board
+    assert (written["tuned"] / "model.safetensors").is_file()
