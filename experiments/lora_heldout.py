@@ -63,6 +63,7 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default="", help="Run name (default: the method).")
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -84,7 +85,8 @@ def main() -> None:
         stage(f"speak {corpus.name}")
         generate(corpus, folder, speech, RunOptions(workers=2, progress=True))
 
-    run = out / f"run-{args.method}"
+    name = args.name or args.method
+    run = out / f"run-{name}"
     options = FinetuneOptions(
         model="bundled:tiny.en", data=str(out / "developer"), method=args.method,
         learning_rate=args.lr, batch_size=args.batch_size, max_steps=args.steps,
@@ -93,26 +95,28 @@ def main() -> None:
     )  # fmt: skip
     if not (run / "run.json").is_file() or '"complete"' not in (run / "run.json").read_text():
         stage(f"fine-tune ({args.method}, {args.steps} steps)")
-        finetune(options, run, TrainControl(resume=(run / "run.json").is_file(), progress=True))
+        control = TrainControl(resume=(run / "run.json").is_file(), progress=True,
+                               encoder_cache=out / "encoder-cache-tiny.en")  # fmt: skip
+        finetune(options, run, control)
     result = run / ("adapter" if args.method in ("lora", "qlora") else "model")
 
     tables = {}
-    for name, data, split in (
+    for split_name, data, split in (
         ("developer test_heldout", out / "developer", "test_heldout"),
         ("general test_heldout", out / "general", "test_heldout"),
         ("long-form train rows", out / "developer", "train"),
     ):
-        stage(f"benchmark base and tuned on {name}")
-        folder = out / f"bench-{args.method}-{name.replace(' ', '-')}"
+        stage(f"benchmark base and tuned on {split_name}")
+        folder = out / f"bench-{name}-{split_name.replace(' ', '-')}"
         bench = BenchOptions(models=("bundled:tiny.en", str(result)), data=str(data), split=split,
                              kinds=(), seed=args.seed)  # fmt: skip
         if split == "train":
             bench = replace(bench, limit=150)
         run_bench(bench, folder)
-        tables[name] = read_results(folder / "results.json")
+        tables[split_name] = read_results(folder / "results.json")
 
     report = render(tables, options, time.perf_counter() - started)
-    (out / f"report-{args.method}.md").write_text(report, encoding="utf-8")
+    (out / f"report-{name}.md").write_text(report, encoding="utf-8")
     print(report)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 from devspeech.errors import InputError
 
@@ -71,5 +72,8 @@ class TrainControl:
     progress: bool = False
     save_every: int | None = None  # None: at every evaluation
     gradient_checkpointing: bool = False
+    # where the decoder method keeps encoder outputs (default: RUN_DIR/encoder-cache); runs
+    # of one base model may share it (keyed by the audio), as the frozen encoder never changes
+    encoder_cache: Path | None = None
     # called with each finished step (after any checkpoint of it); a hook for tests and tools
     after_step: Callable[[int], None] | None = None

@@ -12,6 +12,7 @@ full), with report.md (base against tuned on validation) and training.png.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import shutil
@@ -25,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from devspeech.audio import SAMPLE_RATE, decode_16k
+from devspeech.dataset import shard_files
 from devspeech.errors import InputError
 from devspeech.finetune.evaluate import eval_rows, evaluate
 from devspeech.finetune.examples import (
@@ -153,7 +155,7 @@ def finetune(
     general_rows = []
     if options.general_data:
         general_rows = read_split(Path(options.general_data).expanduser(), "train")
-    validation = read_split(root, "validation") if _has_split(root, "validation") else []
+    validation = read_split(root, "validation") if shard_files(root, "validation") else []
     summary = FinetuneSummary(output, options.method, train_rows=len(train_rows))
 
     from devspeech.benchmark.predict import read_glossary
@@ -192,7 +194,9 @@ def finetune(
     if state["step"] == 0:
         state["base"] = evaluate(tm.model, tm.processor, validation_rows, tm.multilingual)
         _log_metrics(output, {"step": 0, "eval": state["base"]})
-    cache = _EncoderCache(output / "encoder-cache") if options.method == "decoder" else None
+    cache = None
+    if options.method == "decoder":
+        cache = _EncoderCache(control.encoder_cache or output / "encoder-cache")
     bar = _bar(options.max_steps, state["step"], control.progress)
     save_every = control.save_every or options.eval_every
     for step in range(state["step"] + 1, options.max_steps + 1):
@@ -246,12 +250,6 @@ def finetune(
     return summary
 
 
-def _has_split(root: Path, split: str) -> bool:
-    from devspeech.dataset import shard_files
-
-    return bool(shard_files(root, split))
-
-
 def _schedule(options: FinetuneOptions):  # type: ignore[no-untyped-def]
     """Linear warm-up to the learning rate, then linear decay to zero at the last step."""
     warmup, total = options.warmup_steps, options.max_steps
@@ -275,7 +273,8 @@ def _better(scores: dict[str, Any], best: dict[str, Any] | None) -> bool:
 class _EncoderCache:
     """Encoder outputs of each clip, computed once and kept on disk (float16) for the
     `decoder` method, whose encoder never changes; every use reads the stored values, so
-    the first epoch and a resumed run see the same numbers."""
+    the first epoch and a resumed run see the same numbers. Keys are hashes of the
+    encoded audio, so runs of one base model may share a cache whatever their data."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -332,8 +331,8 @@ def _collate(
         with torch.no_grad():
             return encoder(features).last_hidden_state[0].float().cpu().numpy()
 
-    hidden = [cache.get(f"{'g' if g else 't'}-{examples[k].id}", lambda e=examples[k]: encode(e))
-              for k, (g, _) in enumerate(picks)]  # fmt: skip
+    hidden = [cache.get(hashlib.sha256(e.audio).hexdigest()[:24], lambda e=e: encode(e))
+              for e in examples]  # fmt: skip
     stacked = torch.from_numpy(np.stack(hidden).astype(np.float32)).to(device)
     batch["encoder_outputs"] = (stacked,)
     return batch
