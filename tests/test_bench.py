@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from speech_data import spoken_dataset
 
 from devspeech.benchmark.data import Clip, load_audio_dir
 from devspeech.benchmark.models import parse_spec
@@ -17,9 +18,6 @@ from devspeech.benchmark.run import BenchOptions, run_bench
 from devspeech.benchmark.score import score_file
 from devspeech.cli import cli
 from devspeech.errors import InputError
-from devspeech.generator.api import GenerateOptions, generate
-from devspeech.jsonl import write_jsonl
-from devspeech.records import Utterance, utterance_id
 
 LINES = [
     ("code", "python", "import numpy as np", "import numpy as n p", ("numpy",)),
@@ -34,19 +32,7 @@ pytestmark = pytest.mark.usefixtures("use_model_cache")
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("bench")
-    utterances = []
-    for n in range(40):
-        kind, language, text, spoken, keywords = LINES[n % len(LINES)]
-        text, spoken = (text, spoken) if n < len(LINES) else (f"{text} # {n}", f"{spoken} {n}")
-        uid = utterance_id(kind, text)
-        utterances.append(
-            Utterance(uid, text, spoken, kind, language, keywords, "test", "x", "MIT")
-        )
-    write_jsonl(root / "u.jsonl", utterances)
-    options = GenerateOptions(engines=("espeak",), augment="none", rows_per_shard=50)
-    generate(root / "u.jsonl", root / "ds", options)
-    return root / "ds"
+    return spoken_dataset(tmp_path_factory.mktemp("bench"), LINES)
 
 
 def _lines(path: Path) -> list[dict]:

@@ -7,15 +7,14 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from speech_data import spoken_dataset
 
 from devspeech.errors import InputError
 from devspeech.finetune.examples import Schedule, plan_examples
 from devspeech.finetune.labels import IGNORE, LabelTooLong, Vocabulary, build_sequence
 from devspeech.finetune.options import FinetuneOptions, TrainControl
 from devspeech.finetune.train import finetune, read_metrics
-from devspeech.generator.api import GenerateOptions, generate
-from devspeech.jsonl import write_jsonl
-from devspeech.records import Segment, Utterance, utterance_id
+from devspeech.records import Segment
 
 pytestmark = pytest.mark.usefixtures("use_model_cache")
 
@@ -29,17 +28,7 @@ LINES = [
 
 @pytest.fixture(scope="module")
 def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("finetune")
-    utterances = []
-    for n in range(40):
-        kind, language, text, spoken, keywords = LINES[n % len(LINES)]
-        text, spoken = (text, spoken) if n < len(LINES) else (f"{text} # {n}", f"{spoken} {n}")
-        utterances.append(Utterance(utterance_id(kind, text), text, spoken, kind, language,
-                                    keywords, "test", "x", "MIT"))  # fmt: skip
-    write_jsonl(root / "u.jsonl", utterances)
-    options = GenerateOptions(engines=("espeak",), augment="none", rows_per_shard=50, seed=1)
-    generate(root / "u.jsonl", root / "ds", options)
-    return root / "ds"
+    return spoken_dataset(tmp_path_factory.mktemp("finetune"), LINES, seed=1)
 
 
 @pytest.fixture(scope="module")
