@@ -7,7 +7,7 @@
    git and pip) and, apart, ordinary English (the prose mining drops for having no
    technical term: `corpus mine --general`).
 2. Speak both with espeak-ng and Piper, default augmentation. Piper and two espeak voices
-   per accent group are held out: train never hears them; they speak test_heldout.
+   are held out: train never hears them; they speak test_heldout.
 3. Fine-tune bundled:tiny.en on the developer train split with the general train split
    mixed into every batch.
 4. Benchmark base and tuned (transformers, greedy, no prompt) on the developer
