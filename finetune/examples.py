@@ -9,9 +9,8 @@ run is a pure function of `n`. A share of every batch comes from the general set
 from __future__ import annotations
 
 import random
-from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from devspeech.dataset import read_records, shard_files, splits_present
@@ -35,15 +34,6 @@ class Example:
     @property
     def long_form(self) -> bool:
         return len(self.segments) > 1
-
-
-@dataclass
-class ExampleSet:
-    """The training examples, the general ones mixed into every batch, and what was left out."""
-
-    train: list[Example]
-    general: list[Example] = field(default_factory=list)
-    skipped: Counter[str] = field(default_factory=Counter)
 
 
 def read_split(root: Path, split: str) -> list[DatasetRow]:

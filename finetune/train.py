@@ -221,7 +221,7 @@ def finetune(
             record["eval"] = scores
             if _better(scores, state["best"]):
                 state["best"], state["best_step"] = scores, step
-                _save_checkpoint(output / BEST_DIR, trainable, optimizer, scheduler, state, step)
+                _save_checkpoint(output / BEST_DIR, trainable, None, None, state, step)
         _log_metrics(output, record)
         if step % save_every == 0 or step == options.max_steps:
             _save_checkpoint(output / CHECKPOINT_DIR, trainable, optimizer, scheduler, state, step)
@@ -347,7 +347,8 @@ def _features(tm: TrainModel, encoded: list[bytes]) -> Any:
 def _save_checkpoint(
     folder: Path, trainable: dict[str, Any], optimizer: Any, scheduler: Any, state: dict, step: int
 ) -> None:
-    """Weights, optimizer, schedule and random state after `step`, replaced atomically."""
+    """Weights after `step`, replaced atomically; with the optimizer, schedule and random
+    state when they are given (the best checkpoint keeps only what export needs)."""
     import torch
     from safetensors.torch import save_file
 
@@ -356,11 +357,12 @@ def _save_checkpoint(
     partial.mkdir(parents=True)
     save_file({n: p.detach().cpu().contiguous() for n, p in trainable.items()},
               str(partial / "trainable.safetensors"))  # fmt: skip
-    torch.save(
-        {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-         "torch_rng": torch.get_rng_state()},
-        partial / "state.pt",
-    )  # fmt: skip
+    if optimizer is not None and scheduler is not None:
+        torch.save(
+            {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
+             "torch_rng": torch.get_rng_state()},
+            partial / "state.pt",
+        )  # fmt: skip
     _write_json(partial / "state.json", {**state, "step": step})
     old = folder.with_name(f".{folder.name}.old")
     shutil.rmtree(old, ignore_errors=True)
