@@ -1,6 +1,7 @@
-"""Transcription backends: transformers (batched generate, PEFT adapters) and faster-whisper.
+"""Transcription backends: transformers (batched generate, PEFT adapters), faster-whisper
+(CTranslate2) and ONNX Runtime (folders from `devspeech export --onnx`, onnx_backend.py).
 
-Both decode greedily, set language and task explicitly on multilingual models, take an
+All decode greedily, set language and task explicitly on multilingual models, take an
 optional text prompt, and return timestamped segments when asked (long-form rows).
 """
 
@@ -12,11 +13,16 @@ from typing import Protocol
 import numpy as np
 
 from devspeech.audio import SAMPLE_RATE
-from devspeech.benchmark.models import ModelSpec, ctranslate2_location, transformers_location
+from devspeech.benchmark.models import (
+    ModelSpec,
+    backend_for,
+    ctranslate2_location,
+    transformers_location,
+)
 from devspeech.errors import InputError
 from devspeech.records import Segment
 
-BACKENDS = ("transformers", "faster-whisper")
+BACKENDS = ("auto", "transformers", "faster-whisper", "onnxruntime")
 CHUNK_S = 30.0
 
 
@@ -163,7 +169,20 @@ class FasterWhisperBackend:
         return out
 
 
+def resolve_backend(name: str, spec: ModelSpec) -> str:
+    """`auto` is the runtime the spec's files are for: CTranslate2 folders go to
+    faster-whisper, ONNX folders to onnxruntime, everything else to transformers."""
+    if name not in BACKENDS:
+        raise InputError(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")
+    return backend_for(spec) if name == "auto" else name
+
+
 def load_backend(name: str, spec: ModelSpec, decoding: DecodeOptions = DecodeOptions()) -> Backend:
+    name = resolve_backend(name, spec)
+    if name == "onnxruntime":
+        from devspeech.benchmark.onnx_backend import OnnxBackend
+
+        return OnnxBackend(spec, decoding)
     if name == "transformers":
         return TransformersBackend(spec, decoding)
     if name == "faster-whisper":

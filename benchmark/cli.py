@@ -45,9 +45,10 @@ from devspeech.cli import comma_list
 )
 @click.option(
     "--backend",
-    type=click.Choice(["transformers", "faster-whisper"]),
-    default="transformers",
+    type=click.Choice(["auto", "transformers", "faster-whisper", "onnxruntime"]),
+    default="auto",
     show_default=True,
+    help="auto: faster-whisper for CTranslate2 folders, onnxruntime for ONNX, else transformers.",
 )
 @click.option(
     "--compute-type",

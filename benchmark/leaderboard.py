@@ -39,7 +39,9 @@ def load_results(paths: Sequence[Path]) -> list[Result]:
 
 def _software(row: Result) -> str:
     versions = row.versions
-    keys = ("ctranslate2",) if row.backend == "faster-whisper" else ("transformers", "torch")
+    keys = {"faster-whisper": ("ctranslate2",), "onnxruntime": ("onnxruntime",)}.get(
+        row.backend, ("transformers", "torch")
+    )
     return ", ".join(f"{k} {versions[k]}" for k in ("devspeech", *keys) if k in versions)
 
 

@@ -21,6 +21,7 @@ PACKAGES = (
     "peft",
     "ctranslate2",
     "faster-whisper",
+    "onnxruntime",
     "jiwer",
     "whisper-normalizer",
     "numpy",

@@ -36,7 +36,7 @@ class BenchOptions:
     split: str = "test"
     conditions: tuple[str, ...] = ("none",)
     glossary: Path | None = None
-    backend: str = "transformers"
+    backend: str = "auto"  # auto: the runtime each model's files are for
     compute_type: str = "int8"  # faster-whisper; transformers runs float32 unless float16/bf16
     device: str = "cpu"
     batch_size: int = 8
@@ -62,7 +62,7 @@ Progress = Callable[[str, int, int | None], None]  # (model, rows just done, row
 
 def run_bench(options: BenchOptions, output: Path, progress: Progress | None = None) -> BenchRun:
     """Predict every (model, condition, row) not already in output/predictions.jsonl, then score."""
-    from devspeech.benchmark.backends import DecodeOptions, load_backend
+    from devspeech.benchmark.backends import DecodeOptions, load_backend, resolve_backend
     from devspeech.benchmark.models import parse_spec
 
     specs = [parse_spec(m) for m in options.models]  # every spec checked before any work
@@ -82,7 +82,7 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
         for spec in specs:
             labels = {
                 "model": spec.text,
-                "backend": options.backend,
+                "backend": resolve_backend(options.backend, spec),
                 "dataset": source.fingerprint,
                 "data": source.name,
                 "split": source.split,

@@ -88,7 +88,14 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
 @click.command()
 @click.argument("run", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--merge", is_flag=True, help="Fold the adapter into the base (the default).")
+@click.option("--merge", is_flag=True, help="A merged transformers folder (the default format).")
+@click.option("--ct2", is_flag=True, help="A CTranslate2 folder for faster-whisper.")
+@click.option("--onnx", is_flag=True, help="ONNX encoder and decoder for ONNX Runtime.")
+@click.option(
+    "--quantization",
+    default=None,
+    help="ct2: int8 (default), int8_float32, float16, float32; onnx: int8 (default), float32.",
+)
 @click.option(
     "--interpolate",
     type=float,
@@ -98,14 +105,24 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
 )
 @click.option("--overwrite", is_flag=True)
 def export(
-    run: Path, output: Path, merge: bool, interpolate: float | None, overwrite: bool
+    run: Path,
+    output: Path,
+    merge: bool,
+    ct2: bool,
+    onnx: bool,
+    quantization: str | None,
+    interpolate: float | None,
+    overwrite: bool,
 ) -> None:
-    """Export a finished fine-tune RUN as a merged transformers model."""
+    """Export a finished fine-tune RUN: merged transformers, CTranslate2 or ONNX."""
     from devspeech.finetune.export import ExportOptions, folder_size
     from devspeech.finetune.export import export as run_export
 
-    del merge  # merging is what every export does; the flag names it
-    folder = run_export(run, output, ExportOptions(interpolate=interpolate, overwrite=overwrite))
+    if merge + ct2 + onnx > 1:
+        raise click.UsageError("give one of --merge, --ct2 and --onnx")
+    fmt = "ct2" if ct2 else "onnx" if onnx else "transformers"
+    options = ExportOptions(fmt, quantization, interpolate, overwrite)
+    folder = run_export(run, output, options)
     click.echo(
         f"wrote {folder} ({folder_size(folder) / 1e6:.1f} MB); devspeech bench --model {folder}"
     )

@@ -1,9 +1,16 @@
 """`export`: turn a finished fine-tune run into a model a runtime loads.
 
-`merge` folds the adapter into the base (a transformers folder that `bench --model`
-loads, as do faster-whisper's and ONNX's converters); `interpolate` blends every
-weight between base and tuned, w = base + alpha * (tuned - base), which trades some
-of the gain for less forgetting (alpha 0 is the base, 1 the tuned model).
+Every export starts from the merged model: the adapter folded into the base, or with
+`interpolate`, every weight blended between base and tuned, w = base + alpha * (tuned -
+base), which trades some of the gain for less forgetting (alpha 0 is the base, 1 the
+tuned model). Then it is written in one of three formats, each of which `bench --model`
+loads:
+
+- `transformers`: a WhisperForConditionalGeneration folder (safetensors);
+- `ct2`: a CTranslate2 folder that faster-whisper loads, `int8` (the default),
+  `int8_float32`, `float16` or `float32` weights;
+- `onnx`: encoder and decoder graphs for ONNX Runtime, dynamically quantized to INT8
+  by default (benchmark/models/onnx.py).
 """
 
 from __future__ import annotations
@@ -17,15 +24,35 @@ from typing import Any
 from devspeech.errors import InputError
 from devspeech.finetune.train import ADAPTER_DIR, MODEL_DIR, RUN_FILE
 
+FORMATS = ("transformers", "ct2", "onnx")
+QUANTIZATIONS = {
+    "transformers": ("float32",),
+    "ct2": ("int8", "int8_float32", "float16", "float32"),
+    "onnx": ("int8", "float32"),
+}
+
 
 @dataclass(frozen=True)
 class ExportOptions:
+    format: str = "transformers"
+    quantization: str | None = None  # None: the format's first (int8 for ct2 and onnx)
     interpolate: float | None = None  # None: the tuned weights as they are
     overwrite: bool = False
 
     def __post_init__(self) -> None:
         if self.interpolate is not None and not 0.0 <= self.interpolate <= 1.0:
             raise InputError("--interpolate must be between 0 and 1")
+        if self.format not in FORMATS:
+            raise InputError(f"unknown export format {self.format!r}; one of {', '.join(FORMATS)}")
+        if self.quantization is not None and self.quantization not in QUANTIZATIONS[self.format]:
+            raise InputError(
+                f"{self.format} exports take --quantization "
+                f"{', '.join(QUANTIZATIONS[self.format])}, not {self.quantization!r}"
+            )
+
+    @property
+    def dtype(self) -> str:
+        return self.quantization or QUANTIZATIONS[self.format][0]
 
 
 def finished_result(run: Path) -> tuple[dict[str, Any], Path]:
@@ -60,7 +87,7 @@ def load_tuned(result: Path) -> tuple[Any, Any, str]:
 
 
 def export(run: Path, output: Path, options: ExportOptions = ExportOptions()) -> Path:
-    """Write the merged (or interpolated) model of a finished run as a transformers folder."""
+    """Write the merged (or interpolated) model of a finished run in `options.format`."""
     import torch
     from transformers import WhisperForConditionalGeneration
 
@@ -78,13 +105,35 @@ def export(run: Path, output: Path, options: ExportOptions = ExportOptions()) ->
                     done.add(tensor.data_ptr())
                     tensor.copy_(base[name] + alpha * (tensor - base[name]))
     partial = output.with_name(f".{output.name}.partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    model.save_pretrained(partial)
-    processor.save_pretrained(partial)
+    merged = output.with_name(f".{output.name}.merged")
+    for folder in (partial, merged):
+        shutil.rmtree(folder, ignore_errors=True)
+    model.save_pretrained(merged)
+    processor.save_pretrained(merged)  # transformers 5 writes processor_config.json:
+    processor.feature_extractor.save_pretrained(merged)  # faster-whisper reads this one
+    if options.format == "transformers":
+        merged.replace(partial)
+    elif options.format == "ct2":
+        _write_ct2(merged, partial, options.dtype)
+    else:
+        from devspeech.benchmark.models.onnx import export_onnx
+
+        export_onnx(merged, partial, quantize=options.dtype == "int8")
+    shutil.rmtree(merged, ignore_errors=True)
     if output.exists():
         shutil.rmtree(output)
     partial.replace(output)
     return output
+
+
+def _write_ct2(merged: Path, out: Path, quantization: str) -> None:
+    """A CTranslate2 folder with the files faster-whisper reads beside model.bin."""
+    from ctranslate2.converters import TransformersConverter
+
+    carried = [n for n in ("tokenizer.json", "preprocessor_config.json") if (merged / n).is_file()]
+    TransformersConverter(str(merged), copy_files=carried).convert(
+        str(out), quantization=quantization, force=True
+    )
 
 
 def folder_size(folder: Path) -> int:

@@ -225,6 +225,42 @@ def test_export_merges_and_interpolates_between_base_and_tuned(
         assert torch.allclose(tensor, merged_state[name], atol=1e-6), name
 
 
+def test_ct2_and_onnx_exports_load_in_bench_and_fp32_onnx_decodes_as_transformers(
+    dataset: Path, tmp_path: Path
+) -> None:
+    from devspeech.audio import decode_16k
+    from devspeech.benchmark.backends import DecodeOptions, load_backend
+    from devspeech.benchmark.models import parse_spec
+    from devspeech.dataset import read_records
+    from devspeech.finetune.export import ExportOptions, export
+
+    finetune(_options(dataset, max_steps=2), tmp_path / "run")
+    clips = [decode_16k(row.audio.bytes) for row in list(read_records(dataset, "test"))[:2]]
+    decoding = DecodeOptions(max_new_tokens=24)
+
+    def transcribe(folder: Path, timestamps: bool = False) -> list:  # type: ignore[type-arg]
+        return load_backend("auto", parse_spec(str(folder)), decoding).transcribe(
+            clips, None, timestamps
+        )
+
+    merged = export(tmp_path / "run", tmp_path / "merged")
+    onnx32 = export(tmp_path / "run", tmp_path / "o32", ExportOptions("onnx", "float32"))
+    assert parse_spec(str(onnx32)).kind == "onnx"
+    assert transcribe(onnx32) == transcribe(merged)
+    assert transcribe(onnx32, timestamps=True) == transcribe(merged, timestamps=True)
+    onnx8 = export(tmp_path / "run", tmp_path / "o8", ExportOptions("onnx"))
+    manifest = json.loads((onnx8 / "onnx.json").read_text(encoding="utf-8"))
+    assert manifest["quantization"] == "int8" and len(transcribe(onnx8)) == 2
+    ct2 = export(tmp_path / "run", tmp_path / "c8", ExportOptions("ct2"))
+    assert parse_spec(str(ct2)).kind == "ctranslate2"
+    assert {"model.bin", "tokenizer.json", "preprocessor_config.json"} <= {
+        p.name for p in ct2.iterdir()
+    }
+    assert all(isinstance(t.text, str) for t in transcribe(ct2))
+    with pytest.raises(InputError, match="onnx exports take --quantization int8, float32"):
+        ExportOptions("onnx", "float16")
+
+
 def test_bad_input_is_refused_with_one_clear_line(dataset: Path, tmp_path: Path) -> None:
     import shutil
 

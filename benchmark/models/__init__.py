@@ -4,6 +4,7 @@ and tiny random models. Importable without the bench runner (the fine-tune stage
 from devspeech.benchmark.models.spec import (
     KINDS,
     ModelSpec,
+    backend_for,
     cached_models,
     ctranslate2_location,
     parse_spec,
@@ -14,6 +15,7 @@ from devspeech.benchmark.models.spec import (
 __all__ = [
     "KINDS",
     "ModelSpec",
+    "backend_for",
     "cached_models",
     "ctranslate2_location",
     "parse_spec",

@@ -5,7 +5,8 @@
 - `random:80`, `random:128`: tiny random Whisper models (80 or 128 mel bins, like
   large-v3), built once into the cache; for dry runs and tests, they transcribe noise;
 - a local folder: transformers (config.json of model_type whisper), CTranslate2
-  (model.bin) or a PEFT adapter (adapter_config.json, over the base it names);
+  (model.bin), ONNX (encoder.onnx and decoder.onnx, from `devspeech export --onnx`) or a
+  PEFT adapter (adapter_config.json, over the base it names);
 - a Hub id such as `openai/whisper-large-v3-turbo`, loaded by transformers or
   faster-whisper through their usual Hub cache.
 """
@@ -18,10 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from devspeech.benchmark.models.bundled import BUNDLED
+from devspeech.benchmark.models.onnx import is_onnx_folder
 from devspeech.cache import cache_root, cached_folder
 from devspeech.errors import InputError
 
-KINDS = ("bundled", "random", "transformers", "ctranslate2", "peft", "hub")
+KINDS = ("bundled", "random", "transformers", "ctranslate2", "onnx", "peft", "hub")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 RANDOM_MELS = (80, 128)
 
@@ -52,7 +54,7 @@ def _unknown(text: str, why: str) -> InputError:
     return InputError(
         f"unknown model spec {text!r} ({why}); a spec is bundled:NAME "
         f"({', '.join(BUNDLED)}), random:80 or random:128, a Hub id (owner/name), or a local "
-        f"transformers, CTranslate2 or PEFT adapter folder; cached: {cached}"
+        f"transformers, CTranslate2, ONNX or PEFT adapter folder; cached: {cached}"
     )
 
 
@@ -78,12 +80,16 @@ def parse_spec(text: str) -> ModelSpec:
             return ModelSpec(text, "peft", str(path.resolve()), parse_spec(base))
         if (path / "model.bin").is_file():
             return ModelSpec(text, "ctranslate2", str(path.resolve()))
+        if is_onnx_folder(path):
+            return ModelSpec(text, "onnx", str(path.resolve()))
         if (path / "config.json").is_file():
             config = json.loads((path / "config.json").read_text(encoding="utf-8"))
             if config.get("model_type") != "whisper":
                 raise _unknown(text, f"its config.json is a {config.get('model_type')!r} model")
             return ModelSpec(text, "transformers", str(path.resolve()))
-        raise _unknown(text, "the folder holds no config.json, model.bin or adapter_config.json")
+        raise _unknown(
+            text, "the folder holds no config.json, model.bin, encoder.onnx or adapter_config.json"
+        )
     if path.exists():
         raise _unknown(text, "it is a file, not a model folder")
     if _HUB_ID.match(text):
@@ -102,9 +108,20 @@ def transformers_location(spec: ModelSpec) -> str:
     if spec.kind == "peft":
         assert spec.base is not None
         return transformers_location(spec.base)
-    if spec.kind == "ctranslate2":
-        raise InputError(f"{spec.text} is a CTranslate2 folder: use --backend faster-whisper")
+    if spec.kind in ("ctranslate2", "onnx"):
+        raise InputError(
+            f"{spec.text} is a {spec.kind} folder: transformers cannot load it "
+            f"(bench picks the {BACKEND_OF[spec.kind]} backend for it)"
+        )
     return spec.location
+
+
+BACKEND_OF = {"ctranslate2": "faster-whisper", "onnx": "onnxruntime"}
+
+
+def backend_for(spec: ModelSpec) -> str:
+    """The backend that loads a spec when none is named: its runtime, else transformers."""
+    return BACKEND_OF.get(spec.kind, "transformers")
 
 
 def ctranslate2_location(spec: ModelSpec) -> str:
