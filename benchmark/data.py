@@ -1,5 +1,7 @@
-"""What a benchmark listens to: a generated dataset folder, a Hub dataset, or a folder of
-a person's own recordings with same-named .txt transcripts.
+"""What a benchmark (and fine-tuning) listens to: a generated dataset folder, any Hugging
+Face audio dataset (a Hub id, or a local folder `datasets` reads: parquet, an audiofolder
+with metadata.csv), or a folder of a person's own recordings with same-named .txt
+transcripts.
 
 A source is streamed, never held: `EvalSource.items()` yields one row at a time with
 its audio still encoded, and the bench decodes each clip once, when its batch comes.
@@ -31,6 +33,13 @@ from devspeech.errors import InputError
 from devspeech.records import Augmentation, DatasetRow, RowLabels, Segment
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+# the transcript column of common datasets: devspeech and LibriSpeech, audiofolder
+# metadata, Common Voice
+TEXT_COLUMNS = ("text", "transcription", "sentence")
+
+
+def _text_column(columns: Iterable[str]) -> str | None:
+    return next((c for c in TEXT_COLUMNS if c in columns), None)
 
 
 @dataclass(frozen=True)
@@ -158,10 +167,14 @@ def item_from_row(row: DatasetRow) -> EvalItem:
 
 def _item_from_mapping(row: dict[str, Any]) -> EvalItem:
     """A row of any Hugging Face audio dataset: text and audio, other labels if present."""
-    if row.get("text") is None:
-        raise InputError("the dataset has no text column")
+    column = _text_column(k for k, v in row.items() if v is not None)
+    if column is None:
+        raise InputError(f"the dataset has no {' or '.join(TEXT_COLUMNS)} column")
     audio = row.get("audio") or {}
     data = audio.get("bytes") if isinstance(audio, dict) else None
+    if data is None and isinstance(audio, dict) and audio.get("path"):
+        path = Path(audio["path"])  # a dataset of local files (audiofolder) keeps paths
+        data = path.read_bytes() if path.is_file() else None
     if data is None:
         raise InputError("the dataset's audio column holds no bytes")
     segments = tuple(
@@ -171,7 +184,7 @@ def _item_from_mapping(row: dict[str, Any]) -> EvalItem:
     return EvalItem(
         id=str(row.get("id") or hashlib.sha256(data).hexdigest()[:16]),
         audio=data,
-        reference=row["text"],
+        reference=row[column],
         labels=RowLabels(
             kind=row.get("kind") or "unknown",
             language=row.get("language") or "",
@@ -224,8 +237,10 @@ def load_hub_dataset(
         dataset = load_dataset(repo_id, split=split)
     except Exception as error:  # datasets raises many types for a missing repo or split
         raise InputError(f"cannot load {repo_id} split {split}: {error}") from None
-    if "text" not in dataset.column_names or "audio" not in dataset.column_names:
-        raise InputError(f"{repo_id} has no text or no audio column")
+    if _text_column(dataset.column_names) is None or "audio" not in dataset.column_names:
+        raise InputError(
+            f"{repo_id} has no audio column or no transcript ({', '.join(TEXT_COLUMNS)})"
+        )
     dataset = dataset.cast_column("audio", Audio(decode=False))
     fingerprint = getattr(dataset, "_fingerprint", "") or repo_id
     return EvalSource(
@@ -273,6 +288,14 @@ def load_audio_dir(folder: Path, limit: int | None = None, strict: bool = False)
     )
 
 
+def is_recordings_dir(folder: Path) -> bool:
+    """Audio files with same-named .txt transcripts (not an audiofolder's metadata.csv)."""
+    return any(
+        p.suffix.lower() in AUDIO_SUFFIXES and p.with_suffix(".txt").is_file()
+        for p in folder.iterdir()
+    )
+
+
 def load_eval_set(
     data: str | None,
     audio_dir: Path | None,
@@ -286,8 +309,13 @@ def load_eval_set(
     if audio_dir is not None:
         return load_audio_dir(audio_dir, limit, strict)
     assert data is not None
-    if Path(data).expanduser().is_dir():
-        return load_dataset_dir(Path(data).expanduser(), split, limit, kinds, strict)
+    folder = Path(data).expanduser()
+    if folder.is_dir():
+        if (folder / RECIPE_FILE).is_file():
+            return load_dataset_dir(folder, split, limit, kinds, strict)
+        if is_recordings_dir(folder):
+            return load_audio_dir(folder, limit, strict)
+        return load_hub_dataset(str(folder), split, limit, kinds, strict)
     if "/" in data and not Path(data).exists():
         return load_hub_dataset(data, split, limit, kinds, strict)
     raise InputError(f"{data} is neither a dataset folder nor an owner/name Hub dataset id")

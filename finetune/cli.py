@@ -14,7 +14,10 @@ from devspeech.cli import comma_list
     "--model", required=True, metavar="SPEC", help="Base: bundled:tiny.en, a Hub id, a folder."
 )
 @click.option(
-    "--data", required=True, metavar="DIR", help="A generated dataset folder (train split)."
+    "--data",
+    required=True,
+    metavar="DIR|HUB_ID",
+    help="A generated dataset (folder or Hub id), or any Hugging Face audio dataset.",
 )
 @click.option(
     "-o",
@@ -35,6 +38,13 @@ from devspeech.cli import comma_list
 @click.option(
     "--target-modules", default="q_proj,k_proj,v_proj,out_proj,fc1,fc2", show_default=True
 )
+@click.option(
+    "--lora-layers",
+    type=click.Choice(["all", "decoder"]),
+    default="all",
+    show_default=True,
+    help="decoder: LoRA on the decoder alone, the encoder's outputs cached (fast on a CPU).",
+)
 @click.option("--learning-rate", "--lr", type=float, default=1e-4, show_default=True)
 @click.option("--batch-size", type=int, default=8, show_default=True)
 @click.option("--grad-accum", type=int, default=1, show_default=True)
@@ -47,10 +57,35 @@ from devspeech.cli import comma_list
 @click.option("--timestamp-fraction", type=float, default=0.2, show_default=True)
 @click.option("--prompt-fraction", type=float, default=0.2, show_default=True)
 @click.option(
-    "--general-data", default=None, metavar="DIR", help="General English speech to mix in."
+    "--general-data",
+    default="builtin:general-en",
+    show_default=True,
+    metavar="DIR|HUB_ID",
+    help="General English speech mixed into every batch against forgetting "
+    "(built once from standard-library prose when left at the default); 'none' for none.",
 )
 @click.option("--general-fraction", type=float, default=0.3, show_default=True)
+@click.option(
+    "--recordings",
+    default=None,
+    metavar="DIR",
+    help="Your own recordings (wav/flac + .txt, or an audiofolder), trained on too.",
+)
+@click.option(
+    "--recordings-weight",
+    type=int,
+    default=4,
+    show_default=True,
+    help="Each recording counts as this many generated rows.",
+)
 @click.option("--device", default="cpu", show_default=True)
+@click.option(
+    "--precision",
+    type=click.Choice(["auto", "bf16", "fp16", "fp32"]),
+    default="auto",
+    show_default=True,
+    help="On a GPU: autocast to bf16 (where supported) or fp16; the CPU trains in fp32.",
+)
 @click.option(
     "--gradient-checkpointing", is_flag=True, help="Less memory, more time (large models)."
 )
@@ -65,17 +100,20 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
     options = FinetuneOptions(
         model=flags["model"], data=flags["data"], method=flags["method"], rank=flags["rank"],
         alpha=flags["alpha"], dropout=flags["dropout"],
-        target_modules=comma_list(flags["target_modules"]),
+        target_modules=comma_list(flags["target_modules"]), lora_layers=flags["lora_layers"],
         learning_rate=flags["learning_rate"], batch_size=flags["batch_size"],
         grad_accum=flags["grad_accum"], warmup_steps=flags["warmup_steps"],
         max_steps=flags["max_steps"], eval_every=flags["eval_every"], eval_rows=flags["eval_rows"],
         timestamp_fraction=flags["timestamp_fraction"], prompt_fraction=flags["prompt_fraction"],
-        general_data=flags["general_data"], general_fraction=flags["general_fraction"],
+        general_data=None if flags["general_data"] == "none" else flags["general_data"],
+        general_fraction=flags["general_fraction"], recordings=flags["recordings"],
+        recordings_weight=flags["recordings_weight"],
         seed=settings.seed if settings else 0,
     )  # fmt: skip
     control = TrainControl(
         device=flags["device"], resume=flags["resume"], overwrite=flags["overwrite"],
         progress=True, gradient_checkpointing=flags["gradient_checkpointing"],
+        precision=flags["precision"],
     )  # fmt: skip
     summary = run_finetune(options, flags["output"], control)
     click.echo((flags["output"] / "report.md").read_text(encoding="utf-8"))

@@ -8,26 +8,30 @@ from dataclasses import dataclass
 from typing import Any
 
 from devspeech.audio import SAMPLE_RATE, decode_16k
+from devspeech.benchmark.data import EvalItem
 from devspeech.benchmark.metrics import RATES, RowScore, score_pair
-from devspeech.records import DatasetRow
+from devspeech.records import Segment
 
 EVAL_METRICS = ("wer", "code_wer", "keyword_recall", "exact_match", "loop_rate")
 EVAL_BATCH = 8
 MAX_NEW_TOKENS = 160  # a looping model must not make an evaluation take minutes
+LONG_MAX_NEW_TOKENS = 320  # packed rows of up to 30 s, with their timestamp tokens
+TIMESTAMP_METRICS = ("timestamp_well_formed", "timestamp_mae_s")
 
 
 @dataclass(frozen=True)
 class EvalRow:
     """A validation row, decoded once and kept for every evaluation of the run."""
 
-    row: DatasetRow
+    row: EvalItem
     audio: Any  # float32 at 16 kHz
 
 
-def eval_rows(rows: Sequence[DatasetRow], limit: int) -> list[EvalRow]:
-    """The first `limit` short rows (one utterance each) of a split, decoded."""
-    chosen = [r for r in rows if not r.long_form][:limit]
-    return [EvalRow(r, decode_16k(r.audio.bytes)) for r in chosen]
+def eval_rows(rows: Sequence[EvalItem], limit: int, long_form: bool = False) -> list[EvalRow]:
+    """The first `limit` short rows (one utterance each) of a split, decoded; with
+    `long_form`, the packed rows of several segments instead."""
+    chosen = [r for r in rows if r.long_form == long_form][:limit]
+    return [EvalRow(r, decode_16k(r.audio)) for r in chosen]
 
 
 def corpus_rates(scores: Sequence[RowScore], names: Sequence[str] = EVAL_METRICS) -> dict:
@@ -40,15 +44,20 @@ def corpus_rates(scores: Sequence[RowScore], names: Sequence[str] = EVAL_METRICS
     return out
 
 
-def transcribe(model: Any, processor: Any, audios: Sequence[Any], multilingual: bool) -> list[str]:
-    """Greedy transcripts, a batch at a time, without timestamps or prompt."""
+def transcribe(
+    model: Any, processor: Any, audios: Sequence[Any], multilingual: bool, timestamps: bool = False
+) -> list[tuple[str, tuple[Segment, ...] | None]]:
+    """Greedy transcripts (with segments when `timestamps`), a batch at a time, no prompt."""
     import torch
 
     device = next(model.parameters()).device
-    texts: list[str] = []
-    kwargs: dict[str, Any] = {"do_sample": False, "num_beams": 1, "max_new_tokens": MAX_NEW_TOKENS}
+    out: list[tuple[str, tuple[Segment, ...] | None]] = []
+    limit = LONG_MAX_NEW_TOKENS if timestamps else MAX_NEW_TOKENS
+    kwargs: dict[str, Any] = {"do_sample": False, "num_beams": 1, "return_timestamps": timestamps,
+                              "max_new_tokens": limit}  # fmt: skip
     if multilingual:
         kwargs.update(language="en", task="transcribe")
+    tokenizer = processor.tokenizer
     for start in range(0, len(audios), EVAL_BATCH):
         batch = list(audios[start : start + EVAL_BATCH])
         features = processor.feature_extractor(
@@ -56,26 +65,44 @@ def transcribe(model: Any, processor: Any, audios: Sequence[Any], multilingual: 
         ).input_features.to(device)
         with torch.inference_mode():
             output = model.generate(input_features=features, **kwargs)
-        texts += [
-            t.strip() for t in processor.tokenizer.batch_decode(output, skip_special_tokens=True)
-        ]
-    return texts
+        sequences = output["sequences"] if isinstance(output, dict) else output
+        for sequence in sequences:
+            if not timestamps:
+                out.append((tokenizer.decode(sequence, skip_special_tokens=True).strip(), None))
+                continue
+            decoded = tokenizer.decode(sequence, skip_special_tokens=True, output_offsets=True)
+            segments = tuple(
+                Segment(o["text"].strip(), float(o["timestamp"][0]), float(o["timestamp"][1]))
+                for o in decoded["offsets"]
+                if o["timestamp"][1] is not None
+            )
+            out.append((decoded["text"].strip(), segments))
+    return out
 
 
-def evaluate(model: Any, processor: Any, rows: Sequence[EvalRow], multilingual: bool) -> dict:
-    """Corpus WER, code-aware WER, keyword recall, exact match and loop rate on `rows`."""
+def evaluate(
+    model: Any,
+    processor: Any,
+    rows: Sequence[EvalRow],
+    multilingual: bool,
+    timestamps: bool = False,
+) -> dict:
+    """Corpus WER, code-aware WER, keyword recall, exact match and loop rate on `rows`; with
+    `timestamps`, also how many rows' timestamps are well formed and their boundary error."""
     if not rows:
         return {}
     was_training = model.training
     model.eval()
-    texts = transcribe(model, processor, [r.audio for r in rows], multilingual)
+    decoded = transcribe(model, processor, [r.audio for r in rows], multilingual, timestamps)
     if was_training:
         model.train()
-    scores = [
-        score_pair(
-            r.row.text, text, keywords=r.row.keywords, kind=r.row.kind, language=r.row.language,
-            duration_s=r.row.duration_s,
-        )
-        for r, text in zip(rows, texts, strict=True)
-    ]  # fmt: skip
-    return corpus_rates(scores)
+    scores = []
+    for r, (text, segments) in zip(rows, decoded, strict=True):
+        labels = r.row.labels
+        scores.append(score_pair(
+            r.row.reference, text, keywords=labels.keywords, kind=labels.kind,
+            language=labels.language, duration_s=labels.duration_s,
+            reference_segments=labels.segments if timestamps else (),
+            predicted_segments=segments,
+        ))  # fmt: skip
+    return corpus_rates(scores, (*EVAL_METRICS, *TIMESTAMP_METRICS) if timestamps else EVAL_METRICS)

@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from devspeech.dataset import read_records, shard_files, splits_present
+from devspeech.benchmark.data import EvalItem, is_recordings_dir, load_eval_set
 from devspeech.errors import InputError
-from devspeech.records import DatasetRow, Segment
+from devspeech.records import Segment
 from devspeech.seeding import derive_seed, item_rng
 
 
@@ -36,22 +36,28 @@ class Example:
         return len(self.segments) > 1
 
 
-def read_split(root: Path, split: str) -> list[DatasetRow]:
-    """Every row of a split of a devspeech dataset folder; a clear error when it has none."""
-    if not (root / "recipe.json").is_file():
-        raise InputError(f"{root} is not a devspeech dataset folder (no recipe.json)")
-    if not shard_files(root, split):
-        present = ", ".join(splits_present(root)) or "none"
-        raise InputError(f"{root} has no {split} split to fine-tune on (splits: {present})")
-    return list(read_records(root, split))
+def read_split(location: str, split: str) -> list[EvalItem]:
+    """Every row of a split: of a devspeech dataset folder, a Hub id or a folder `datasets`
+    reads, or (whatever the split) a folder of recordings with .txt transcripts."""
+    return list(load_eval_set(location, None, split, strict=True).items())
 
 
-def _example(row: DatasetRow, general: bool = False) -> Example:
-    return Example(row.id, row.audio.bytes, row.text, row.segments, general=general)
+def optional_split(location: str, split: str) -> list[EvalItem]:
+    """Like read_split, but an empty list when the source has no such split."""
+    if Path(location).expanduser().is_dir() and is_recordings_dir(Path(location).expanduser()):
+        return []  # a folder of recordings is one split, the one trained on
+    try:
+        return read_split(location, split)
+    except InputError:
+        return []
+
+
+def _example(item: EvalItem, general: bool = False) -> Example:
+    return Example(item.id, item.audio, item.reference, item.labels.segments, general=general)
 
 
 def plan_examples(
-    rows: Sequence[DatasetRow],
+    rows: Sequence[EvalItem],
     seed: int,
     timestamp_fraction: float,
     prompt_fraction: float,
@@ -68,15 +74,15 @@ def plan_examples(
     timed = set(order[: round(timestamp_fraction * len(examples))])
     by_kind: dict[str, list[int]] = {}
     for i, row in enumerate(rows):
-        by_kind.setdefault(row.kind, []).append(i)
+        by_kind.setdefault(row.labels.kind, []).append(i)
     planned = []
     for i, example in enumerate(examples):
         rng = item_rng(seed, "prompt", example.id)
         prompt = None
         if i not in timed and rng.random() < prompt_fraction:
-            neighbours = [j for j in by_kind[rows[i].kind] if j != i]
+            neighbours = [j for j in by_kind[rows[i].labels.kind] if j != i]
             if neighbours and rng.random() < 0.5:
-                prompt = rows[neighbours[rng.randrange(len(neighbours))]].text
+                prompt = rows[neighbours[rng.randrange(len(neighbours))]].reference
             else:
                 prompt = glossary
         planned.append(
@@ -85,7 +91,7 @@ def plan_examples(
     return planned
 
 
-def general_examples(rows: Iterable[DatasetRow]) -> list[Example]:
+def general_examples(rows: Iterable[EvalItem]) -> list[Example]:
     return [_example(row, general=True) for row in rows]
 
 

@@ -3,6 +3,7 @@ or every weight. Any spec the benchmark loads works (bundled, random, Hub id, fo
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,10 @@ class TrainModel:
     def trainable(self) -> dict[str, Any]:
         """The parameters that change, by name (what a checkpoint stores)."""
         return {n: p for n, p in self.model.named_parameters() if p.requires_grad}
+
+    def encoder_frozen(self) -> bool:
+        """True when no encoder weight trains: its outputs can then be cached per clip."""
+        return not any(p.requires_grad for p in self.encoder().parameters())
 
     def encoder(self) -> Any:
         base = self.model.get_base_model() if hasattr(self.model, "get_base_model") else self.model
@@ -72,13 +77,18 @@ def load_model(options: FinetuneOptions, device: str = "cpu") -> TrainModel:
         missing = [m for m in options.target_modules if m not in names]
         if missing:
             raise InputError(f"--target-modules: {spec.text} has no {', '.join(missing)} layers")
+        targets: list[str] | str = list(options.target_modules)
+        if options.lora_layers == "decoder":  # a regex PEFT matches against full module names
+            names_ = "|".join(map(re.escape, options.target_modules))
+            targets = rf"(?:.*\.)?decoder\.layers\.\d+\.(?:\w+\.)?(?:{names_})"
         config = LoraConfig(
             r=options.rank,
             lora_alpha=options.alpha,
             lora_dropout=options.dropout,
-            target_modules=list(options.target_modules),
+            target_modules=targets,
             bias="none",
         )
+        torch.manual_seed(options.seed)  # the adapter's random init: the same on every load
         model = get_peft_model(model, config)
     elif options.method == "decoder":
         for parameter in model.model.encoder.parameters():

@@ -9,6 +9,8 @@ from pathlib import Path
 from devspeech.errors import InputError
 
 METHODS = ("lora", "qlora", "decoder", "full")
+PRECISIONS = ("auto", "bf16", "fp16", "fp32")
+LORA_LAYERS = ("all", "decoder")
 # LoRA on every attention projection and both feed-forward layers (the research note)
 TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2")
 
@@ -24,6 +26,9 @@ class FinetuneOptions:
     alpha: int = 64
     dropout: float = 0.05
     target_modules: tuple[str, ...] = TARGET_MODULES
+    # LoRA on the layers of the whole model, or of the decoder alone: the encoder then stays
+    # frozen and its outputs are computed once per clip (fast on a CPU)
+    lora_layers: str = "all"
     learning_rate: float = 1e-4
     batch_size: int = 8
     grad_accum: int = 1
@@ -33,18 +38,23 @@ class FinetuneOptions:
     eval_rows: int = 64
     timestamp_fraction: float = 0.2
     prompt_fraction: float = 0.2
-    general_data: str | None = None
+    general_data: str | None = None  # a dataset, or builtin:general-en (built on first use)
     general_fraction: float = 0.3
+    recordings: str | None = None  # a person's own recordings, trained on with a weight
+    recordings_weight: int = 4  # each recording counts as this many generated rows
     max_grad_norm: float = 1.0
     seed: int = 0
 
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise InputError(f"--method {self.method!r}; choose one of {', '.join(METHODS)}")
+        if self.lora_layers not in LORA_LAYERS:
+            raise InputError(f"--lora-layers {self.lora_layers!r}; one of {', '.join(LORA_LAYERS)}")
         for name in ("timestamp_fraction", "prompt_fraction", "general_fraction"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"--{name.replace('_', '-')} must be between 0 and 1")
-        for name in ("rank", "alpha", "batch_size", "grad_accum", "max_steps", "eval_every"):
+        for name in ("rank", "alpha", "batch_size", "grad_accum", "max_steps", "eval_every",
+                     "recordings_weight"):  # fmt: skip
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
         if self.learning_rate <= 0:
@@ -72,8 +82,15 @@ class TrainControl:
     progress: bool = False
     save_every: int | None = None  # None: at every evaluation
     gradient_checkpointing: bool = False
+    precision: str = "auto"  # on a GPU: auto (bf16 where supported, else fp16), bf16, fp16, fp32
     # where the decoder method keeps encoder outputs (default: RUN_DIR/encoder-cache); runs
     # of one base model may share it (keyed by the audio), as the frozen encoder never changes
     encoder_cache: Path | None = None
     # called with each finished step (after any checkpoint of it); a hook for tests and tools
     after_step: Callable[[int], None] | None = None
+
+    def __post_init__(self) -> None:
+        if self.precision not in PRECISIONS:
+            raise InputError(
+                f"--precision {self.precision!r}; choose one of {', '.join(PRECISIONS)}"
+            )

@@ -26,13 +26,15 @@ from typing import Any
 import numpy as np
 
 from devspeech.audio import SAMPLE_RATE, decode_16k
-from devspeech.dataset import shard_files
+from devspeech.benchmark.data import EvalItem
+from devspeech.builtin import resolve_data
 from devspeech.errors import InputError
-from devspeech.finetune.evaluate import eval_rows, evaluate
+from devspeech.finetune.evaluate import EvalRow, eval_rows, evaluate
 from devspeech.finetune.examples import (
     Example,
     Schedule,
     general_examples,
+    optional_split,
     plan_examples,
     read_split,
 )
@@ -57,6 +59,7 @@ MODEL_DIR = "model"
 REPORT_FILE = "report.md"
 PLOT_FILE = "training.png"
 SELECT_BY = ("code_wer", "wer")  # the first of these a validation set can score
+LONG_FORM_ROWS = 8  # packed rows whose timestamps the report checks
 
 
 @dataclass
@@ -67,10 +70,13 @@ class FinetuneSummary:
     resumed_from: int = 0
     train_rows: int = 0
     general_rows: int = 0
+    recordings: int = 0
     skipped: Counter[str] = field(default_factory=Counter)
     base: dict[str, Any] = field(default_factory=dict)
     best: dict[str, Any] = field(default_factory=dict)
     best_step: int | None = None
+    checks: dict[str, Any] = field(default_factory=dict)  # base/tuned: general, long_form
+    long_form_source: str = ""
     result: Path | None = None
     elapsed_s: float = 0.0
 
@@ -140,6 +146,60 @@ def _write_json(path: Path, data: dict[str, Any]) -> None:
     partial.replace(path)
 
 
+@dataclass
+class _Data:
+    """Every row a run reads, loaded (and checked) before anything is written."""
+
+    train: list[EvalItem]
+    general: list[EvalItem]
+    validation: list[EvalItem]
+    general_check: list[EvalItem]  # ordinary English the model does not train on
+    recordings: list[EvalItem]
+
+
+def _load_data(options: FinetuneOptions) -> _Data:
+    train = read_split(options.data, "train")
+    recordings = read_split(options.recordings, "train") if options.recordings else []
+    general, general_check = [], []
+    if options.general_data:
+        location = resolve_data(options.general_data)
+        general = read_split(location, "train")
+        general_check = optional_split(location, "test_heldout") or optional_split(
+            location, "validation"
+        )
+    return _Data(train, general, optional_split(options.data, "validation"), general_check,
+                 recordings)  # fmt: skip
+
+
+@dataclass
+class _Checks:
+    """What the report compares base and tuned on: validation, the general set held out
+    from training, and timestamps of packed long-form rows (the note's warning)."""
+
+    validation: list[EvalRow]
+    general: list[EvalRow]
+    long_form: list[EvalRow]
+    long_form_source: str
+
+    @classmethod
+    def of(cls, data: _Data, options: FinetuneOptions) -> _Checks:
+        count = min(LONG_FORM_ROWS, max(1, options.eval_rows // 4))
+        long_form = eval_rows(data.validation, count, long_form=True)
+        source = "validation"
+        if not long_form:  # packed rows are few; heard in training, but still a check
+            long_form, source = eval_rows(data.train, count, long_form=True), "train"
+        general = eval_rows(data.general_check, max(1, options.eval_rows // 2))
+        return cls(eval_rows(data.validation, options.eval_rows), general, long_form, source)
+
+    def run(self, tm: TrainModel) -> dict[str, dict[str, Any]]:
+        return {
+            "general": evaluate(tm.model, tm.processor, self.general, tm.multilingual),
+            "long_form": evaluate(
+                tm.model, tm.processor, self.long_form, tm.multilingual, timestamps=True
+            ),
+        }
+
+
 def finetune(
     options: FinetuneOptions, output: Path, control: TrainControl | None = None
 ) -> FinetuneSummary:
@@ -148,36 +208,72 @@ def finetune(
 
     control = control or TrainControl()
     started = time.perf_counter()
-    root = Path(options.data).expanduser()
-    if not root.is_dir():
-        raise InputError(f"--data {options.data}: not a dataset folder (Hub ids are not yet read)")
-    train_rows = read_split(root, "train")  # fails before anything is written
-    general_rows = []
-    if options.general_data:
-        general_rows = read_split(Path(options.general_data).expanduser(), "train")
-    validation = read_split(root, "validation") if shard_files(root, "validation") else []
-    summary = FinetuneSummary(output, options.method, train_rows=len(train_rows))
-
-    from devspeech.benchmark.predict import read_glossary
-
+    data = _load_data(options)  # fails before anything is written
+    summary = FinetuneSummary(output, options.method, train_rows=len(data.train))
     torch.manual_seed(options.seed)
     tm = load_model(options, control.device)
     if control.gradient_checkpointing:
         tm.model.gradient_checkpointing_enable()
+    train, general = _examples(options, data, tm, summary)
+    resuming = _claim(output, options, control)  # only once model and data are known good
+    checks = _Checks.of(data, options)
+    state = _train(options, control, output, tm, train, general, checks, resuming, summary)
+    summary.steps = options.max_steps
+    summary.base, summary.best = state["base"], state["best"] or {}
+    summary.best_step = state["best_step"]
+    summary.checks = {"base": state.get("checks", {}), "tuned": checks.run(tm)}
+    summary.long_form_source = checks.long_form_source
+    summary.result = _save_result(output, tm, options.method)
+    _write_report(output, options, summary)
+    _plot(output)
+    _write_json(output / RUN_FILE, {"options": options.to_dict(), "status": "complete",
+                                    "result": summary.result.name, "best_step": summary.best_step,
+                                    "checks": summary.checks,
+                                    "skipped": dict(summary.skipped)})  # fmt: skip
+    summary.elapsed_s = time.perf_counter() - started
+    return summary
+
+
+def _examples(
+    options: FinetuneOptions, data: _Data, tm: TrainModel, summary: FinetuneSummary
+) -> tuple[_Prepared, _Prepared]:
+    """Training examples (recordings repeated by their weight) and general examples."""
+    from devspeech.benchmark.predict import read_glossary
+
     tokenizer = tm.processor.tokenizer
     vocabulary = Vocabulary.of(tokenizer, tm.multilingual, tm.model.config.max_target_positions)
+    rows = data.train + data.recordings * options.recordings_weight
     planned = plan_examples(
-        train_rows, options.seed, options.timestamp_fraction, options.prompt_fraction,
+        rows, options.seed, options.timestamp_fraction, options.prompt_fraction,
         read_glossary(None),
     )  # fmt: skip
     train = _prepare(planned, tokenizer, vocabulary, summary.skipped)
-    general = _prepare(general_examples(general_rows), tokenizer, vocabulary, summary.skipped)
+    general = _prepare(general_examples(data.general), tokenizer, vocabulary, summary.skipped)
     if not train.examples:
-        raise InputError(f"{root}: no training row fits the model ({dict(summary.skipped)})")
+        raise InputError(
+            f"{options.data}: no training row fits the model ({dict(summary.skipped)})"
+        )
     summary.general_rows = len(general.examples)
+    summary.recordings = len(data.recordings)
     if not general.examples:
         log.warning("no --general-data: nothing in the batches guards general English")
-    resuming = _claim(output, options, control)  # only once model and data are known good
+    return train, general
+
+
+def _train(
+    options: FinetuneOptions,
+    control: TrainControl,
+    output: Path,
+    tm: TrainModel,
+    train: _Prepared,
+    general: _Prepared,
+    checks: _Checks,
+    resuming: bool,
+    summary: FinetuneSummary,
+) -> dict[str, Any]:
+    """The loop: steps, evaluations, checkpoints; ends with the best weights loaded."""
+    import torch
+
     per_batch = round(options.batch_size * options.general_fraction) if general.examples else 0
     schedule = Schedule(
         len(train.examples), len(general.examples), options.batch_size, per_batch, options.seed
@@ -185,29 +281,31 @@ def finetune(
     trainable = tm.trainable()
     optimizer = torch.optim.AdamW(trainable.values(), lr=options.learning_rate, weight_decay=0.0)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, _schedule(options))
-    validation_rows = eval_rows(validation, options.eval_rows)
-    state = {"step": 0, "best": None, "best_step": None, "base": {}}
+    state: dict[str, Any] = {"step": 0, "best": None, "best_step": None, "base": {}, "checks": {}}
     if resuming and (output / CHECKPOINT_DIR / "state.json").is_file():
         state = _load_checkpoint(output / CHECKPOINT_DIR, trainable, optimizer, scheduler)
         summary.resumed_from = state["step"]
     _trim_metrics(output / METRICS_FILE, state["step"])
     if state["step"] == 0:
-        state["base"] = evaluate(tm.model, tm.processor, validation_rows, tm.multilingual)
-        _log_metrics(output, {"step": 0, "eval": state["base"]})
+        state["base"] = evaluate(tm.model, tm.processor, checks.validation, tm.multilingual)
+        state["checks"] = checks.run(tm)
+        _log_metrics(output, {"step": 0, "eval": state["base"], **state["checks"]})
     cache = None
-    if options.method == "decoder":
+    frozen = tm.encoder_frozen()
+    if frozen:
         cache = _EncoderCache(control.encoder_cache or output / "encoder-cache")
     bar = _bar(options.max_steps, state["step"], control.progress)
     save_every = control.save_every or options.eval_every
     for step in range(state["step"] + 1, options.max_steps + 1):
         tm.model.train()
-        if options.method == "decoder":
+        if frozen:
             tm.encoder().eval()  # frozen: no dropout, so its outputs can be cached
         loss = 0.0
         for micro in range(options.grad_accum):
             picks = schedule.batch((step - 1) * options.grad_accum + micro)
             batch = _collate(picks, train, general, tm, control.device, cache)
-            output_ = tm.model(**batch)
+            with _autocast(control.device, control.precision):
+                output_ = tm.model(**batch)
             (output_.loss / options.grad_accum).backward()
             loss += output_.loss.detach().item() / options.grad_accum
         torch.nn.utils.clip_grad_norm_(list(trainable.values()), options.max_grad_norm)
@@ -217,7 +315,7 @@ def finetune(
         record: dict[str, Any] = {"step": step, "loss": round(loss, 6),
                                   "lr": scheduler.get_last_lr()[0]}  # fmt: skip
         if step % options.eval_every == 0 or step == options.max_steps:
-            scores = evaluate(tm.model, tm.processor, validation_rows, tm.multilingual)
+            scores = evaluate(tm.model, tm.processor, checks.validation, tm.multilingual)
             record["eval"] = scores
             if _better(scores, state["best"]):
                 state["best"], state["best_step"] = scores, step
@@ -232,22 +330,22 @@ def finetune(
             control.after_step(step)
     if bar is not None:
         bar.close()
-    summary.steps = options.max_steps
-    summary.base, summary.best, summary.best_step = (
-        state["base"],
-        state["best"] or {},
-        state["best_step"],
-    )
     if state["best_step"] is not None and state["best_step"] != options.max_steps:
         _load_weights(output / BEST_DIR, trainable)
-    summary.result = _save_result(output, tm, options.method)
-    _write_report(output, options, summary)
-    _plot(output)
-    _write_json(output / RUN_FILE, {"options": options.to_dict(), "status": "complete",
-                                    "result": summary.result.name, "best_step": summary.best_step,
-                                    "skipped": dict(summary.skipped)})  # fmt: skip
-    summary.elapsed_s = time.perf_counter() - started
-    return summary
+    return state
+
+
+def _autocast(device: str, precision: str):  # type: ignore[no-untyped-def]
+    """bf16 or fp16 autocast on a GPU; fp32 (no autocast) on the CPU or when asked."""
+    import contextlib
+
+    import torch
+
+    if precision == "fp32" or not device.startswith("cuda"):
+        return contextlib.nullcontext()
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return torch.autocast("cuda", dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
 
 
 def _schedule(options: FinetuneOptions):  # type: ignore[no-untyped-def]
@@ -272,7 +370,7 @@ def _better(scores: dict[str, Any], best: dict[str, Any] | None) -> bool:
 
 class _EncoderCache:
     """Encoder outputs of each clip, computed once and kept on disk (float16) for the
-    `decoder` method, whose encoder never changes; every use reads the stored values, so
+    methods whose encoder never changes (`decoder`, LoRA on the decoder); every use reads the stored values, so
     the first epoch and a resumed run see the same numbers. Keys are hashes of the
     encoded audio, so runs of one base model may share a cache whatever their data."""
 
@@ -440,24 +538,42 @@ def _save_result(output: Path, tm: TrainModel, method: str) -> Path:
 
 
 def _write_report(output: Path, options: FinetuneOptions, summary: FinetuneSummary) -> None:
-    names = sorted({*summary.base, *summary.best})
+    recordings = f", {summary.recordings} recordings x {options.recordings_weight}" if (
+        summary.recordings) else ""  # fmt: skip
     lines = [
         f"# Fine-tune of {options.model} ({options.method})",
         "",
-        f"{summary.train_rows} training rows, {summary.general_rows} general rows, "
-        f"{options.max_steps} steps of {options.batch_size} x {options.grad_accum}; "
-        f"best step {summary.best_step}.",
+        f"{summary.train_rows} training rows{recordings}, {summary.general_rows} general rows "
+        f"({options.general_data or 'none'}), {options.max_steps} steps of "
+        f"{options.batch_size} x {options.grad_accum}; best step {summary.best_step}.",
         "",
-        "| metric (validation) | base | tuned |",
-        "|---|---|---|",
     ]
-    for name in names:
-        lines.append(
-            f"| {name} | {_pct(summary.base.get(name))} | {_pct(summary.best.get(name))} |"
-        )
+    base, tuned = summary.checks.get("base", {}), summary.checks.get("tuned", {})
+    sections = (
+        ("validation", summary.base, summary.best),
+        ("general English, held out from training", base.get("general"), tuned.get("general")),
+        (f"long-form timestamps ({summary.long_form_source} rows)", base.get("long_form"),
+         tuned.get("long_form")),
+    )  # fmt: skip
+    for title, before, after in sections:
+        if not before and not after:
+            lines += [f"No {title.split(',')[0].split(' (')[0]} rows to check.", ""]
+            continue
+        before, after = before or {}, after or {}
+        lines += [f"| metric ({title}) | base | tuned |", "|---|---|---|"]
+        for name in sorted({*before, *after}):
+            lines.append(f"| {name} | {_cell(name, before.get(name))} | "
+                         f"{_cell(name, after.get(name))} |")  # fmt: skip
+        lines.append("")
     if summary.skipped:
-        lines += ["", "Left out: " + ", ".join(f"{k} {v}" for k, v in summary.skipped.items())]
-    (output / REPORT_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines += ["Left out: " + ", ".join(f"{k} {v}" for k, v in summary.skipped.items())]
+    (output / REPORT_FILE).write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
+
+
+def _cell(name: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.3f} s" if name.endswith("_s") else _pct(value)
 
 
 def _pct(value: float | None) -> str:

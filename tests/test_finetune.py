@@ -99,9 +99,9 @@ def test_a_target_longer_than_the_decoder_is_refused(tokenizer) -> None:  # type
 
 
 def test_examples_put_timestamps_on_long_form_rows_first(dataset: Path) -> None:
-    from devspeech.dataset import read_records
+    from devspeech.finetune.examples import read_split
 
-    rows = list(read_records(dataset, "train"))
+    rows = read_split(str(dataset), "train")
     long_rows = {r.id for r in rows if r.long_form}
     examples = plan_examples(rows, seed=3, timestamp_fraction=0.2, prompt_fraction=0.5,
                              glossary="We use numpy.")  # fmt: skip
@@ -111,7 +111,9 @@ def test_examples_put_timestamps_on_long_form_rows_first(dataset: Path) -> None:
     assert ids <= long_rows if len(ids) <= len(long_rows) else long_rows <= ids
     assert all(e.prompt is None for e in timed)
     prompted = [e for e in examples if e.prompt]
-    assert prompted and {e.prompt for e in prompted} - {"We use numpy."} <= {r.text for r in rows}
+    assert prompted and {e.prompt for e in prompted} - {"We use numpy."} <= {
+        r.reference for r in rows
+    }
     assert examples == plan_examples(rows, 3, 0.2, 0.5, "We use numpy.")  # seeded
 
 
@@ -150,11 +152,12 @@ def _weights(folder: Path) -> dict[str, np.ndarray]:
     return load_file(str(path))
 
 
-@pytest.mark.parametrize("method", ["lora", "decoder"])
+@pytest.mark.parametrize(("method", "layers"), [("lora", "all"), ("decoder", "all"),
+                                                ("lora", "decoder")])  # fmt: skip
 def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(
-    dataset: Path, tmp_path: Path, method: str
+    dataset: Path, tmp_path: Path, method: str, layers: str
 ) -> None:
-    options = _options(dataset, method=method)
+    options = _options(dataset, method=method, lora_layers=layers)
     straight = finetune(options, tmp_path / "straight", TrainControl(save_every=1))
     with pytest.raises(_Killed):
         finetune(
@@ -168,6 +171,12 @@ def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(
     assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
     assert [r["step"] for r in read_metrics(tmp_path / "killed")] == [0, 1, 2, 3, 4]
     assert read_metrics(tmp_path / "killed") == read_metrics(tmp_path / "straight")
+    frozen_encoder = method == "decoder" or layers == "decoder"
+    assert (tmp_path / "straight" / "encoder-cache").is_dir() == frozen_encoder
+    if method == "lora":
+        trained = {k.split(".layers.")[0] for k in a}
+        assert trained == ({"base_model.model.model.decoder"} if frozen_encoder else
+                           {"base_model.model.model.decoder", "base_model.model.model.encoder"})  # fmt: skip
 
 
 def test_a_run_trains_scores_and_writes_its_report(dataset: Path, tmp_path: Path) -> None:
@@ -271,7 +280,7 @@ def test_bad_input_is_refused_with_one_clear_line(dataset: Path, tmp_path: Path)
     for shard in (no_train / "data").glob("train-*"):
         shard.unlink()
     with pytest.raises(
-        InputError, match=r"has no train split to fine-tune on \(splits: validation, test"
+        InputError, match=r"has no train shards under data/ \(it has validation, test"
     ):
         finetune(_options(no_train), tmp_path / "a")
     assert not (tmp_path / "a").exists()  # nothing half-written
