@@ -88,3 +88,46 @@ def format_results(results: Sequence[Result]) -> str:
             f"{cell(m['code_wer']):<18} {cell(m['keyword_recall']):<18} {rtfx}"
         )
     return "\n".join(lines)
+
+
+# what a before/after table shows, in order: (metric, label)
+BEFORE_AFTER = (
+    ("keyword_recall", "keyword recall"),
+    ("code_wer", "code-aware WER (code and shell rows)"),
+    ("wer", "WER (Whisper normalizer)"),
+    ("python_ast_match", "Python AST match"),
+    ("shell_match", "shell match"),
+    ("exact_match", "exact match"),
+    ("loop_rate", "loop rate"),
+)
+
+
+def _interval(metric: Estimate) -> str:
+    if metric.value is None or metric.low is None or metric.high is None:
+        return "—"
+    return f"{metric.value:.3f} [{metric.low:.3f}, {metric.high:.3f}]"
+
+
+def _paired(result: Result, metric: str) -> str:
+    if result.compared is None or metric not in result.compared.differences:
+        return "—"
+    d = result.compared.differences[metric]
+    if d.value is None or d.low is None or d.high is None:
+        return "—"
+    return f"{d.value:+.3f} [{d.low:+.3f}, {d.high:+.3f}], p={d.p_value:.3f}"
+
+
+def before_after(
+    base: Result, tuned: Result, metrics: Sequence[tuple[str, str]] = BEFORE_AFTER
+) -> str:
+    """A markdown table of base against tuned on the same rows: each metric with its 95%
+    interval, and the paired bootstrap of tuned minus base (tuned compared to base)."""
+    lines = ["| metric | base | tuned | tuned - base (paired) |", "|---|---|---|---|"]
+    for metric, label in metrics:
+        if metric not in base.metrics or metric not in tuned.metrics:
+            continue
+        lines.append(
+            f"| {label} | {_interval(base.metrics[metric])} | "
+            f"{_interval(tuned.metrics[metric])} | {_paired(tuned, metric)} |"
+        )
+    return "\n".join(lines)

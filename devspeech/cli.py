@@ -52,7 +52,12 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
     "export": (
         "devspeech.finetune.cli",
         "export",
-        "Export a fine-tune run as a merged model.",
+        "Export a fine-tune run: merged, CTranslate2 or ONNX.",
+    ),
+    "adapt": (
+        "devspeech.workflows.adapt",
+        "adapt_command",
+        "Fine-tune Whisper on your own code: mine, speak, train, benchmark, export.",
     ),
     "quickstart": (
         "devspeech.quickstart",

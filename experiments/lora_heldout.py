@@ -28,7 +28,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from devspeech.benchmark.results import read_results
+from devspeech.benchmark.results import BEFORE_AFTER, before_after, read_results
 from devspeech.benchmark.run import BenchOptions, run_bench
 from devspeech.corpus.api import MineRequest, run_mine
 from devspeech.finetune.options import FinetuneOptions, TrainControl
@@ -37,15 +37,6 @@ from devspeech.generator.api import GenerateOptions, RunOptions, generate
 from devspeech.records import Result
 
 PACKAGES = ("click", "rich", "requests", "numpy", "pyarrow", "jiwer")
-ROWS = (
-    ("keyword_recall", "keyword recall"),
-    ("code_wer", "code-aware WER (code and shell rows)"),
-    ("wer", "WER (Whisper normalizer)"),
-    ("python_ast_match", "Python AST match"),
-    ("shell_match", "shell match"),
-    ("exact_match", "exact match"),
-    ("loop_rate", "loop rate"),
-)
 
 
 def stage(name: str) -> float:
@@ -120,22 +111,6 @@ def main() -> None:
     print(report)
 
 
-def _cell(result: Result, metric: str) -> str:
-    m = result.metrics[metric]
-    if m.value is None or m.low is None or m.high is None:
-        return "—"
-    return f"{m.value:.3f} [{m.low:.3f}, {m.high:.3f}]"
-
-
-def _difference(result: Result, metric: str) -> str:
-    if result.compared is None or metric not in result.compared.differences:
-        return "—"
-    d = result.compared.differences[metric]
-    if d.value is None or d.low is None or d.high is None:
-        return "—"
-    return f"{d.value:+.3f} [{d.low:+.3f}, {d.high:+.3f}], p={d.p_value:.3f}"
-
-
 def render(tables: dict[str, list[Result]], options: FinetuneOptions, seconds: float) -> str:
     lines = [
         f"bundled:tiny.en, {options.method}, {options.max_steps} steps of {options.batch_size}, "
@@ -145,17 +120,11 @@ def render(tables: dict[str, list[Result]], options: FinetuneOptions, seconds: f
     ]
     for name, (base, tuned) in tables.items():
         lines += [f"### {name} ({base.rows} rows)", ""]
-        lines += ["| metric | base | tuned | tuned - base (paired) |", "|---|---|---|---|"]
-        metrics = ROWS if "long-form" not in name else (
+        metrics = BEFORE_AFTER if "long-form" not in name else (
             ("timestamp_well_formed", "timestamps well-formed (long-form rows)"),
             ("timestamp_mae_s", "timestamp boundary MAE (s)"),
         )  # fmt: skip
-        for metric, label in metrics:
-            lines.append(
-                f"| {label} | {_cell(base, metric)} | {_cell(tuned, metric)} | "
-                f"{_difference(tuned, metric)} |"
-            )
-        lines.append("")
+        lines += [before_after(base, tuned, metrics), ""]
     lines.append("Intervals: 95% bootstrap over rows (1,000 resamples). " + json.dumps(
         {name: base.data for name, (base, _) in tables.items()}))  # fmt: skip
     return "\n".join(lines) + "\n"

@@ -370,9 +370,9 @@ def _better(scores: dict[str, Any], best: dict[str, Any] | None) -> bool:
 
 class _EncoderCache:
     """Encoder outputs of each clip, computed once and kept on disk (float16) for the
-    methods whose encoder never changes (`decoder`, LoRA on the decoder); every use reads the stored values, so
-    the first epoch and a resumed run see the same numbers. Keys are hashes of the
-    encoded audio, so runs of one base model may share a cache whatever their data."""
+    methods whose encoder never changes (`decoder`, LoRA on the decoder); every use reads
+    the stored values, so the first epoch and a resumed run see the same numbers. Keys
+    are hashes of the encoded audio, so runs of one base model may share a cache."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

@@ -196,6 +196,41 @@ def test_a_run_trains_scores_and_writes_its_report(dataset: Path, tmp_path: Path
     assert json.loads((tmp_path / "run" / "run.json").read_text())["status"] == "complete"
 
 
+def test_recordings_and_any_audio_dataset_train_and_the_report_checks_general_and_long_form(
+    dataset: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    import soundfile as sf
+
+    from devspeech.audio import decode_16k
+    from devspeech.dataset import read_records
+
+    recordings = tmp_path / "rec"
+    recordings.mkdir()
+    for row in list(read_records(dataset, "test"))[:3]:
+        sf.write(recordings / f"{row.id}.wav", decode_16k(row.audio.bytes), 16_000)
+        (recordings / f"{row.id}.txt").write_text(row.text, encoding="utf-8")
+    plain = tmp_path / "plain"  # no recipe.json: read by `datasets`, as a Hub id would be
+    shutil.copytree(dataset / "data", plain / "data")
+    options = _options(dataset, general_data=str(plain), recordings=str(recordings),
+                       recordings_weight=2, max_steps=2)  # fmt: skip
+    summary = finetune(options, tmp_path / "run")
+    assert summary.recordings == 3 and summary.general_rows == len(
+        list(read_records(dataset, "train"))
+    )
+    assert set(summary.checks) == {"base", "tuned"}
+    for side in summary.checks.values():
+        assert set(side) == {"general", "long_form"}
+        assert {"wer", "timestamp_well_formed", "timestamp_mae_s"} <= set(side["long_form"])
+    report = (tmp_path / "run" / "report.md").read_text(encoding="utf-8")
+    assert "3 recordings x 2" in report
+    assert "| metric (general English, held out from training) | base | tuned |" in report
+    assert "| metric (long-form timestamps (" in report and "| timestamp_well_formed |" in report
+    with pytest.raises(InputError, match="unknown built-in dataset 'builtin:nope'"):
+        finetune(_options(dataset, general_data="builtin:nope"), tmp_path / "bad")
+
+
 def test_export_merges_and_interpolates_between_base_and_tuned(
     dataset: Path, tmp_path: Path
 ) -> None:

@@ -1,0 +1,209 @@
+"""`devspeech adapt`: a Whisper that knows one user's code, in one command.
+
+Mine the user's repositories (and packages, and tools' --help), speak the utterances,
+fine-tune on the train split with the built-in general-English set mixed in, benchmark
+base and tuned on `test_heldout` (an engine and voices training never heard), export
+the tuned model for a runtime, and print the before/after table and where the model is.
+
+Every stage writes into one folder and is skipped (or resumed) when its output is
+already there, so a killed `adapt` goes on where it stopped when run again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from devspeech.cli import comma_list
+from devspeech.errors import InputError
+
+EXPORTS = ("ct2", "onnx", "merge", "none")
+
+
+@dataclass(frozen=True)
+class AdaptOptions:
+    output: Path
+    sources: tuple[Path, ...] = ()
+    packages: tuple[str, ...] = ()
+    help_of: tuple[str, ...] = ()
+    utterances: int = 1200
+    engines: tuple[str, ...] = ("espeak", "piper")
+    model: str = "bundled:tiny.en"
+    method: str = "lora"
+    lora_layers: str = "decoder"  # the encoder frozen and cached: minutes, not hours, on a CPU
+    steps: int = 300
+    learning_rate: float = 1e-4
+    batch_size: int = 8
+    general_data: str | None = "builtin:general-en"
+    export: str = "ct2"
+    device: str = "cpu"
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not (self.sources or self.packages or self.help_of):
+            raise InputError("give at least one SOURCE folder, --package or --help-of")
+        if self.export not in EXPORTS:
+            raise InputError(f"--export {self.export!r}; one of {', '.join(EXPORTS)}")
+        if self.utterances < 20:
+            raise InputError("--utterances must be at least 20")
+
+
+@dataclass(frozen=True)
+class AdaptResult:
+    dataset: Path
+    run: Path
+    tuned: Path  # the adapter or model the run wrote
+    exported: Path | None
+    bench: Path
+    table: str
+
+
+def adapt(options: AdaptOptions, echo: Callable[[str], None] = click.echo) -> AdaptResult:
+    out = options.output
+    out.mkdir(parents=True, exist_ok=True)
+    utterances = _mine(options, out, echo)
+    dataset = _speak(options, utterances, out, echo)
+    run, tuned = _train(options, dataset, out, echo)
+    bench, table = _bench(options, dataset, tuned, out, echo)
+    exported = _export(options, run, out, echo)
+    (out / "report.md").write_text(table + "\n", encoding="utf-8")
+    return AdaptResult(dataset, run, tuned, exported, bench, table)
+
+
+def _mine(options: AdaptOptions, out: Path, echo: Callable[[str], None]) -> Path:
+    from devspeech.corpus.api import MineRequest, run_mine
+
+    path = out / "utterances.jsonl"
+    if path.is_file():
+        echo(f"[1/5] corpus: {path} is there; kept")
+        return path
+    echo(f"[1/5] corpus: mining {', '.join(_named(options))}")
+    run_mine(MineRequest(output=path, directories=options.sources, packages=options.packages,
+                         help_of=options.help_of, limit=options.utterances, seed=options.seed),
+             progress=True)  # fmt: skip
+    return path
+
+
+def _named(options: AdaptOptions) -> list[str]:
+    return [
+        *map(str, options.sources),
+        *options.packages,
+        *(f"{t} --help" for t in options.help_of),
+    ]
+
+
+def _speak(options: AdaptOptions, utterances: Path, out: Path, echo: Callable[[str], None]) -> Path:
+    from devspeech.generator.api import GenerateOptions, RunOptions, format_summary, generate
+
+    dataset = out / "dataset"
+    echo(f"[2/5] generator: speaking with {' and '.join(options.engines)} (resumes if killed)")
+    summary = generate(utterances, dataset, GenerateOptions(engines=options.engines,
+                                                            seed=options.seed),
+                       RunOptions(workers=min(2, os.cpu_count() or 1), progress=True))  # fmt: skip
+    echo(format_summary(summary))
+    return dataset
+
+
+def _train(
+    options: AdaptOptions, dataset: Path, out: Path, echo: Callable[[str], None]
+) -> tuple[Path, Path]:
+    from devspeech.finetune.options import FinetuneOptions, TrainControl
+    from devspeech.finetune.train import ADAPTER_DIR, MODEL_DIR, RUN_FILE, finetune
+
+    run = out / "finetune"
+    recipe = FinetuneOptions(
+        model=options.model, data=str(dataset), method=options.method,
+        lora_layers=options.lora_layers, learning_rate=options.learning_rate,
+        batch_size=options.batch_size, max_steps=options.steps,
+        warmup_steps=max(1, options.steps // 10), eval_every=max(1, options.steps // 4),
+        eval_rows=32, general_data=options.general_data, seed=options.seed,
+    )  # fmt: skip
+    record = run / RUN_FILE
+    done = record.is_file() and json.loads(record.read_text(encoding="utf-8")).get("status")
+    if done == "complete" and json.loads(record.read_text())["options"] == recipe.to_dict():
+        echo(f"[3/5] finetune: {run} is finished; kept")
+    else:
+        echo(f"[3/5] finetune: {options.model}, {options.method} ({options.lora_layers} layers), "
+             f"{options.steps} steps")  # fmt: skip
+        control = TrainControl(device=options.device, resume=record.is_file(), progress=True,
+                               overwrite=done == "complete")  # fmt: skip
+        finetune(recipe, run, control)
+        echo((run / "report.md").read_text(encoding="utf-8").rstrip())
+    name = ADAPTER_DIR if options.method in ("lora", "qlora") else MODEL_DIR
+    return run, run / name
+
+
+def _bench(
+    options: AdaptOptions, dataset: Path, tuned: Path, out: Path, echo: Callable[[str], None]
+) -> tuple[Path, str]:
+    from devspeech.benchmark.results import before_after
+    from devspeech.benchmark.run import BenchOptions, run_bench
+    from devspeech.dataset import shard_files
+
+    split = "test_heldout" if shard_files(dataset, "test_heldout") else "test"
+    unheard = " (an engine and voices training never heard)" if split == "test_heldout" else ""
+    echo(f"[4/5] benchmark: {options.model} and the tuned model on {split}{unheard}")
+    bench = out / "bench"
+    request = BenchOptions(models=(options.model, str(tuned)), data=str(dataset), split=split,
+                           device=options.device, seed=options.seed)  # fmt: skip
+    run = run_bench(request, bench)
+    base, after = run.results[0], run.results[1]
+    table = (f"## {options.model}: base against tuned on {split} ({base.rows} rows)\n\n"
+             + before_after(base, after))  # fmt: skip
+    echo(table)
+    return bench, table
+
+
+def _export(
+    options: AdaptOptions, run: Path, out: Path, echo: Callable[[str], None]
+) -> Path | None:
+    from devspeech.finetune.export import ExportOptions, export, folder_size
+
+    if options.export == "none":
+        return None
+    fmt = "transformers" if options.export == "merge" else options.export
+    target = out / f"model-{options.export}"
+    echo(f"[5/5] export: {fmt} into {target}")
+    folder = export(run, target, ExportOptions(fmt, overwrite=True))
+    echo(f"wrote {folder} ({folder_size(folder) / 1e6:.1f} MB); "
+         f"devspeech bench --model {folder} --data YOUR_DATA")  # fmt: skip
+    return folder
+
+
+@click.command("adapt")
+@click.argument("sources", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("-o", "--output", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for every stage's output (a rerun resumes).")  # fmt: skip
+@click.option("--package", "packages", multiple=True, metavar="NAME",
+              help="An installed distribution to mine (repeatable).")  # fmt: skip
+@click.option("--help-of", default=None, metavar="TOOL,...", help="Mine these tools' --help.")
+@click.option("--utterances", type=int, default=1200, show_default=True)
+@click.option("--model", default="bundled:tiny.en", show_default=True, metavar="SPEC")
+@click.option("--method", type=click.Choice(["lora", "qlora", "decoder", "full"]),
+              default="lora", show_default=True)  # fmt: skip
+@click.option("--lora-layers", type=click.Choice(["all", "decoder"]), default="decoder",
+              show_default=True, help="all: LoRA on the encoder too (slow on a CPU).")  # fmt: skip
+@click.option("--steps", type=int, default=300, show_default=True)
+@click.option("--learning-rate", "--lr", type=float, default=1e-4, show_default=True)
+@click.option("--export", "export_as", type=click.Choice(EXPORTS), default="ct2",
+              show_default=True,
+              help="ct2 (faster-whisper, int8), onnx (int8), merge, none.")  # fmt: skip
+@click.option("--device", default="cpu", show_default=True)
+@click.pass_obj
+def adapt_command(settings, sources, output, packages, help_of, utterances, model, method,  # type: ignore[no-untyped-def]
+                  lora_layers, steps, learning_rate, export_as, device) -> None:  # fmt: skip
+    """Fine-tune Whisper on your own code: mine SOURCES, speak, train, benchmark, export."""
+    options = AdaptOptions(
+        output=output, sources=tuple(sources), packages=tuple(packages),
+        help_of=comma_list(help_of), utterances=utterances, model=model, method=method,
+        lora_layers=lora_layers, steps=steps, learning_rate=learning_rate, export=export_as,
+        device=device, seed=settings.seed if settings else 0,
+    )  # fmt: skip
+    result = adapt(options)
+    where = result.exported or result.tuned
+    click.echo(f"\nyour model: {where}\nbefore/after: {options.output / 'report.md'}")

@@ -1,0 +1,43 @@
+"""`devspeech adapt`: the whole loop for one user's code, on a tiny random model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from devspeech.errors import InputError
+from devspeech.workflows.adapt import AdaptOptions, adapt
+
+pytestmark = pytest.mark.usefixtures("use_model_cache")
+
+
+def test_adapt_mines_speaks_trains_benchmarks_exports_and_resumes(
+    project: Path, tmp_path: Path
+) -> None:
+    options = AdaptOptions(output=tmp_path / "out", sources=(project,), packages=("click",),
+                           utterances=60, engines=("espeak",), model="random:80", steps=2,
+                           batch_size=2, general_data=None, export="onnx")  # fmt: skip
+    lines: list[str] = []
+    result = adapt(options, echo=lines.append)
+    assert [line[:5] for line in lines if line.startswith("[")] == [
+        "[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]"
+    ]
+    assert result.exported == tmp_path / "out" / "model-onnx"
+    assert (result.exported / "encoder.onnx").is_file()
+    results = json.loads((result.bench / "results.json").read_text(encoding="utf-8"))
+    assert [r["model"] for r in results] == ["random:80", str(result.tuned)]
+    assert results[0]["split"] == "test_heldout"  # two espeak voices held out of training
+    report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+    assert report.startswith("## random:80: base against tuned on test_heldout (")
+    assert "| keyword recall |" in report
+    again: list[str] = []
+    adapt(options, echo=again.append)  # a rerun keeps what is finished
+    assert any("utterances.jsonl is there; kept" in line for line in again)
+    assert any("is finished; kept" in line for line in again)
+
+
+def test_adapt_needs_something_to_mine(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="give at least one SOURCE folder, --package or --help-of"):
+        AdaptOptions(output=tmp_path)
