@@ -73,9 +73,9 @@ class TransformersBackend:
         except OSError as error:
             raise InputError(f"cannot load {spec.text}: {error}") from None
         if spec.kind == "peft":
-            from peft import PeftModel
+            from devspeech.benchmark.models.adapter import apply_adapter
 
-            model = PeftModel.from_pretrained(model, spec.location)
+            model = apply_adapter(model, spec)
         self.model = model.to(device).eval()
         self.multilingual = bool(getattr(self.model.generation_config, "is_multilingual", False))
 

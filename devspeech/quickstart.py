@@ -24,10 +24,13 @@ class QuickstartOptions:
     bench_model: str = "bundled:tiny.en"
     bench_conditions: tuple[str, ...] = ("none", "glossary")
     bench_rows: int | None = None  # None: the whole test split
-    # a short fine-tune: the decoder alone, on encoder outputs computed once per clip
-    finetune_method: str = "decoder"
+    # a short LoRA on the decoder's layers, on encoder outputs computed once per clip, with
+    # the built-in general-English set mixed in (built into the cache on first use)
+    finetune_method: str = "lora"
+    finetune_lora_layers: str = "decoder"
     finetune_steps: int = 60
-    finetune_learning_rate: float = 5e-5
+    finetune_learning_rate: float = 5e-4
+    general_data: str | None = "builtin:general-en"
 
 
 def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, Path]:  # type: ignore[no-untyped-def]
@@ -96,8 +99,9 @@ def _finetune(options: QuickstartOptions, dataset: Path, echo) -> Path:  # type:
     from devspeech.finetune.train import finetune
 
     echo(
-        f"[3/4] finetune: {options.bench_model}, {options.finetune_method} method, "
-        f"{options.finetune_steps} steps on the train split"
+        f"[3/4] finetune: {options.bench_model}, {options.finetune_method} on the "
+        f"{options.finetune_lora_layers} layers, {options.finetune_steps} steps on the train "
+        f"split, with {options.general_data or 'no general data'} mixed in"
     )
     run = options.output / "finetune"
     summary = finetune(
@@ -105,11 +109,13 @@ def _finetune(options: QuickstartOptions, dataset: Path, echo) -> Path:  # type:
             model=options.bench_model,
             data=str(dataset),
             method=options.finetune_method,
+            lora_layers=options.finetune_lora_layers,
             learning_rate=options.finetune_learning_rate,
             max_steps=options.finetune_steps,
             warmup_steps=max(1, options.finetune_steps // 10),
             eval_every=options.finetune_steps,
             eval_rows=16,
+            general_data=options.general_data,
             seed=options.seed,
         ),
         run,

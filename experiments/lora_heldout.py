@@ -50,6 +50,7 @@ def main() -> None:
     parser.add_argument("--utterances", type=int, default=2400)
     parser.add_argument("--general", type=int, default=700)
     parser.add_argument("--method", default="decoder")
+    parser.add_argument("--lora-layers", default="all", help="lora: all, or decoder alone.")
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--batch-size", type=int, default=8)
@@ -80,6 +81,7 @@ def main() -> None:
     run = out / f"run-{name}"
     options = FinetuneOptions(
         model="bundled:tiny.en", data=str(out / "developer"), method=args.method,
+        lora_layers=args.lora_layers,
         learning_rate=args.lr, batch_size=args.batch_size, max_steps=args.steps,
         warmup_steps=max(1, args.steps // 12), eval_every=max(1, args.steps // 6),
         eval_rows=48, general_data=str(out / "general"), seed=args.seed,
@@ -113,7 +115,8 @@ def main() -> None:
 
 def render(tables: dict[str, list[Result]], options: FinetuneOptions, seconds: float) -> str:
     lines = [
-        f"bundled:tiny.en, {options.method}, {options.max_steps} steps of {options.batch_size}, "
+        f"bundled:tiny.en, {options.method} ({options.lora_layers} layers), "
+        f"{options.max_steps} steps of {options.batch_size}, "
         f"lr {options.learning_rate}, general fraction {options.general_fraction}, "
         f"seed {options.seed}; whole experiment {seconds / 60:.0f} min on this machine",
         "",

@@ -80,9 +80,9 @@ def load_tuned(result: Path) -> tuple[Any, Any, str]:
     processor = WhisperProcessor.from_pretrained(location)
     model = WhisperForConditionalGeneration.from_pretrained(location)
     if spec.kind == "peft":
-        from peft import PeftModel
+        from devspeech.benchmark.models.adapter import apply_adapter
 
-        model = PeftModel.from_pretrained(model, str(result)).merge_and_unload()
+        model = apply_adapter(model, spec).merge_and_unload()
     return model, processor, location
 
 

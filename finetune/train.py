@@ -27,6 +27,7 @@ import numpy as np
 
 from devspeech.audio import SAMPLE_RATE, decode_16k
 from devspeech.benchmark.data import EvalItem
+from devspeech.benchmark.models.adapter import write_base_record
 from devspeech.builtin import resolve_data
 from devspeech.errors import InputError
 from devspeech.finetune.evaluate import EvalRow, eval_rows, evaluate
@@ -531,6 +532,8 @@ def _save_result(output: Path, tm: TrainModel, method: str) -> Path:
     tm.model.save_pretrained(partial)
     if method not in ("lora", "qlora"):
         tm.processor.save_pretrained(partial)
+    else:
+        write_base_record(partial, tm.spec.text, tm.base_location)
     if target.exists():
         shutil.rmtree(target)
     partial.replace(target)

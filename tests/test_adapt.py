@@ -22,7 +22,11 @@ def test_adapt_mines_speaks_trains_benchmarks_exports_and_resumes(
     lines: list[str] = []
     result = adapt(options, echo=lines.append)
     assert [line[:5] for line in lines if line.startswith("[")] == [
-        "[1/5]", "[2/5]", "[3/5]", "[4/5]", "[5/5]"
+        "[1/5]",
+        "[2/5]",
+        "[3/5]",
+        "[4/5]",
+        "[5/5]",
     ]
     assert result.exported == tmp_path / "out" / "model-onnx"
     assert (result.exported / "encoder.onnx").is_file()

@@ -50,7 +50,11 @@ def test_quickstart_runs_every_stage_at_small_scale(tmp_path: Path, use_model_ca
     assert {r["speaker"]["engine"] for r in train} == {"espeak"}  # piper is held out
     assert (written["dataset"] / "README.md").is_file()
     assert any(line.startswith("[2/4] generator") for line in lines)
-    assert any(line.startswith("[3/4] finetune: bundled:tiny.en, decoder method") for line in lines)
+    assert any(
+        line.startswith("[3/4] finetune: bundled:tiny.en, lora on the decoder layers, 60 steps")
+        and line.endswith("with builtin:general-en mixed in")
+        for line in lines
+    )
     assert any(
         line.startswith("[4/4] benchmark: bundled:tiny.en and the fine-tuned") for line in lines
     )
@@ -59,4 +63,4 @@ def test_quickstart_runs_every_stage_at_small_scale(tmp_path: Path, use_model_ca
     assert "| bundled:tiny.en | transformers | glossary |" in board
     tuned = str(written["tuned"])
     assert f"| {tuned} | transformers | none |" in board
-    assert (written["tuned"] / "model.safetensors").is_file()
+    assert (written["tuned"] / "adapter_model.safetensors").is_file()

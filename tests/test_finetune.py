@@ -330,6 +330,14 @@ def test_bad_input_is_refused_with_one_clear_line(dataset: Path, tmp_path: Path)
         finetune(_options(dataset), tmp_path / "k", TrainControl(after_step=_kill_after(1)))
     with pytest.raises(InputError, match="is not finished; resume it with devspeech finetune"):
         export(tmp_path / "k", tmp_path / "out")
+    finetune(_options(dataset, max_steps=1), tmp_path / "done")
+    config_path = tmp_path / "done" / "adapter" / "adapter_config.json"
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    config["base_model_name_or_path"] = "random:128"  # a base of another mel count
+    config_path.write_text(json.dumps(config), encoding="utf-8")
+    with pytest.raises(InputError, match=r"adapter .*adapter was trained on random:80 \(sha256:"):
+        export(tmp_path / "done", tmp_path / "mismatch")
+    assert not (tmp_path / "mismatch").exists()
     with pytest.raises(InputError, match=r"another recipe \(differs in rank\)"):
         finetune(_options(dataset, rank=2), tmp_path / "k", TrainControl(resume=True))
 
