@@ -200,7 +200,10 @@ def list_models() -> None:
         spec = f"random:{mels}"
         state = "cached" if spec in cached else "on use"
         click.echo(f"{spec:<18} {state:<10} {'multilingual':<13} random weights, {mels} mel bins")
-    click.echo("also: a Hub id (owner/name), or a local transformers, CTranslate2 or PEFT folder")
+    click.echo(
+        "also: a Hub id (owner/name), or a local transformers, CTranslate2, ONNX (devspeech "
+        "export --onnx) or PEFT adapter folder"
+    )
 
 
 @models.command()

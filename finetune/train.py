@@ -165,6 +165,10 @@ def _load_data(options: FinetuneOptions) -> _Data:
     if options.general_data:
         location = resolve_data(options.general_data)
         general = read_split(location, "train")
+        if location != options.general_data:
+            log.info("general data: %s, the built-in general-English set (%d train rows, %s); "
+                     "--general-data chooses another", options.general_data, len(general),
+                     location)  # fmt: skip
         general_check = optional_split(location, "test_heldout") or optional_split(
             location, "validation"
         )
