@@ -132,7 +132,8 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
 @click.option(
     "--quantization",
     default=None,
-    help="ct2: int8 (default), int8_float32, float16, float32; onnx: int8 (default), float32.",
+    help="ct2: int8 (default), int8_float32, float16, float32; "
+    "onnx: int8 (default), int8_decoder, float32.",
 )
 @click.option(
     "--interpolate",

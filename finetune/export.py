@@ -10,7 +10,7 @@ loads:
 - `ct2`: a CTranslate2 folder that faster-whisper loads, `int8` (the default),
   `int8_float32`, `float16` or `float32` weights;
 - `onnx`: encoder and decoder graphs for ONNX Runtime, dynamically quantized to INT8
-  by default (benchmark/models/onnx.py).
+  by default, `int8_decoder` for the decoder alone, or `float32` (benchmark/models/onnx.py).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ FORMATS = ("transformers", "ct2", "onnx")
 QUANTIZATIONS = {
     "transformers": ("float32",),
     "ct2": ("int8", "int8_float32", "float16", "float32"),
-    "onnx": ("int8", "float32"),
+    "onnx": ("int8", "int8_decoder", "float32"),
 }
 
 
@@ -118,7 +118,7 @@ def export(run: Path, output: Path, options: ExportOptions = ExportOptions()) ->
     else:
         from devspeech.benchmark.models.onnx import export_onnx
 
-        export_onnx(merged, partial, quantize=options.dtype == "int8")
+        export_onnx(merged, partial, options.dtype)
     shutil.rmtree(merged, ignore_errors=True)
     if output.exists():
         shutil.rmtree(output)

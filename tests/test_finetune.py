@@ -301,7 +301,10 @@ def test_ct2_and_onnx_exports_load_in_bench_and_fp32_onnx_decodes_as_transformer
         p.name for p in ct2.iterdir()
     }
     assert all(isinstance(t.text, str) for t in transcribe(ct2))
-    with pytest.raises(InputError, match="onnx exports take --quantization int8, float32"):
+    decoder8 = export(tmp_path / "run", tmp_path / "d8", ExportOptions("onnx", "int8_decoder"))
+    assert (decoder8 / "encoder.onnx").read_bytes() == (onnx32 / "encoder.onnx").read_bytes()
+    assert (decoder8 / "decoder.onnx").stat().st_size < (onnx32 / "decoder.onnx").stat().st_size
+    with pytest.raises(InputError, match="onnx exports take --quantization int8, int8_decoder"):
         ExportOptions("onnx", "float16")
 
 
