@@ -37,7 +37,7 @@ class AdaptOptions:
     method: str = "lora"
     lora_layers: str = "decoder"  # the encoder frozen and cached: minutes, not hours, on a CPU
     steps: int = 300
-    learning_rate: float = 1e-4
+    learning_rate: float = 5e-4  # what decoder-layer LoRA took in the held-out experiment
     batch_size: int = 8
     general_data: str | None = "builtin:general-en"
     export: str = "ct2"
@@ -189,7 +189,7 @@ def _export(
 @click.option("--lora-layers", type=click.Choice(["all", "decoder"]), default="decoder",
               show_default=True, help="all: LoRA on the encoder too (slow on a CPU).")  # fmt: skip
 @click.option("--steps", type=int, default=300, show_default=True)
-@click.option("--learning-rate", "--lr", type=float, default=1e-4, show_default=True)
+@click.option("--learning-rate", "--lr", type=float, default=5e-4, show_default=True)
 @click.option("--export", "export_as", type=click.Choice(EXPORTS), default="ct2",
               show_default=True,
               help="ct2 (faster-whisper, int8), onnx (int8), merge, none.")  # fmt: skip
