@@ -140,7 +140,7 @@ def main() -> None:
     print(f"ratio              {ratio:7.2f} (bare / devspeech lora; target >= 0.9)")
     for kind in ("decoder", "lora-decoder"):
         speed_up = step_s["lora"] / step_s[kind]
-        print(f"{kind + ' speed-up':<18} {speed_up:7.2f}x over lora (cached encoder)")
+        print(f"{kind + ' speed-up':<22} {speed_up:6.2f}x over lora (cached encoder)")
     print(f"lora peak memory   {figures['lora']['peak_mib'] / 1024:7.2f} GiB (target < 8)")
 
 

@@ -179,6 +179,16 @@ def test_a_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(
                            {"base_model.model.model.decoder", "base_model.model.model.encoder"})  # fmt: skip
 
 
+def test_gradient_checkpointing_trains_the_same_weights(dataset: Path, tmp_path: Path) -> None:
+    options = _options(dataset, max_steps=2, eval_rows=0)
+    plain = finetune(options, tmp_path / "plain")
+    saved = finetune(options, tmp_path / "gc", TrainControl(gradient_checkpointing=True))
+    assert plain.result is not None and saved.result is not None
+    a, b = _weights(plain.result), _weights(saved.result)
+    assert any(np.abs(v).max() > 0 for k, v in a.items() if "lora_B" in k)  # it learned
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+
+
 def test_a_run_trains_scores_and_writes_its_report(dataset: Path, tmp_path: Path) -> None:
     summary = finetune(_options(dataset), tmp_path / "run")
     assert summary.result == tmp_path / "run" / "adapter"
