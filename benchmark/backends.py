@@ -60,6 +60,7 @@ class TransformersBackend:
         from transformers.utils import logging
 
         logging.set_verbosity_error()  # per-call notices would drown the progress bar
+        logging.disable_progress_bar()  # and so would 'Loading weights' bars
         location = transformers_location(spec)
         dtype = {"float16": "float16", "bfloat16": "bfloat16"}.get(decoding.compute_type, "float32")
         self.torch_dtype = getattr(torch, dtype)

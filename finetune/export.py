@@ -72,9 +72,12 @@ def finished_result(run: Path) -> tuple[dict[str, Any], Path]:
 def load_tuned(result: Path) -> tuple[Any, Any, str]:
     """(merged tuned model, processor, base location) of a run's result folder."""
     from transformers import WhisperForConditionalGeneration, WhisperProcessor
+    from transformers.utils import logging
 
     from devspeech.benchmark.models import parse_spec, transformers_location
 
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()  # 'Loading weights' and 'Writing model shards' bars
     spec = parse_spec(str(result))
     location = transformers_location(spec)
     processor = WhisperProcessor.from_pretrained(location)

@@ -52,6 +52,7 @@ def load_model(options: FinetuneOptions, device: str = "cpu") -> TrainModel:
     from transformers.utils import logging
 
     logging.set_verbosity_error()
+    logging.disable_progress_bar()  # 'Loading weights' bars would drown ours
     spec = base_spec(options.model)
     location = transformers_location(spec)
     quantization = None

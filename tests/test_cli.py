@@ -15,7 +15,7 @@ from devspeech.cli import cli
 
 
 @pytest.mark.parametrize(
-    "command", ["", "bench", "generate", "leaderboard", "models", "finetune", "export"]
+    "command", ["", "bench", "generate", "leaderboard", "models", "finetune", "export", "adapt"]
 )
 def test_help_imports_no_heavy_module(command: str) -> None:
     heavy = (

@@ -318,6 +318,34 @@ def test_ct2_and_onnx_exports_load_in_bench_and_fp32_onnx_decodes_as_transformer
         ExportOptions("onnx", "float16")
 
 
+def test_the_commands_train_export_to_onnx_and_bench_through_onnxruntime(
+    dataset: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from devspeech.cli import cli
+
+    runner = CliRunner()
+    run, onnx, bench = tmp_path / "run", tmp_path / "onnx", tmp_path / "bench"
+    done = runner.invoke(cli, ["finetune", "--model", "random:80", "--data", str(dataset),
+                               "-o", str(run), "--general-data", "none", "--max-steps", "1",
+                               "--rank", "4", "--alpha", "8", "--batch-size", "2",
+                               "--eval-rows", "1", "--warmup-steps", "1"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert f"wrote {run / 'adapter'} (1 steps" in done.output
+    done = runner.invoke(cli, ["export", str(run), "-o", str(onnx), "--onnx",
+                               "--quantization", "float32"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert f"wrote {onnx} (" in done.output and " MB); devspeech bench" in done.output
+    done = runner.invoke(cli, ["bench", "--model", str(onnx), "--data", str(dataset),
+                               "--limit", "2", "--max-new-tokens", "8", "-o", str(bench)])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    (result,) = json.loads((bench / "results.json").read_text(encoding="utf-8"))
+    assert result["backend"] == "onnxruntime" and result["rows"] == 2
+    done = runner.invoke(cli, ["export", str(run), "-o", str(tmp_path / "x"), "--ct2", "--onnx"])
+    assert done.exit_code != 0 and "give one of --merge, --ct2 and --onnx" in done.output
+
+
 def test_bad_input_is_refused_with_one_clear_line(dataset: Path, tmp_path: Path) -> None:
     import shutil
 
