@@ -64,5 +64,8 @@ def decode_16k(data: bytes) -> np.ndarray:
     try:
         audio, rate = decode_audio(data)
     except Exception as error:  # soundfile raises its own and RuntimeError types
-        raise InputError(f"audio does not decode ({type(error).__name__}: {error})") from None
+        # libsndfile's own words ("Format not recognised."), not "Error opening <_io.BytesIO
+        # object at 0x...>: ...", which names a buffer nobody can look for
+        why = getattr(error, "error_string", None) or str(error)
+        raise InputError(f"audio does not decode ({why})") from None
     return resample(audio, rate, SAMPLE_RATE)
