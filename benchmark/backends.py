@@ -8,7 +8,7 @@ optional text prompt, and return timestamped segments when asked (long-form rows
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -49,6 +49,20 @@ class DecodeOptions:
     max_new_tokens: int | None = None  # None: the model's own limit
 
 
+def decode_tokens(tokenizer: Any, sequence: Any, timestamps: bool) -> Transcript:
+    """The text of a generated token sequence and, when `timestamps`, its segments (from
+    the tokenizer's offsets; a segment still open at the end is left out)."""
+    if not timestamps:
+        return Transcript(tokenizer.decode(sequence, skip_special_tokens=True).strip())
+    decoded = tokenizer.decode(sequence, skip_special_tokens=True, output_offsets=True)
+    segments = tuple(
+        Segment(o["text"].strip(), float(o["timestamp"][0]), float(o["timestamp"][1]))
+        for o in decoded["offsets"]
+        if o["timestamp"][1] is not None
+    )
+    return Transcript(decoded["text"].strip(), segments)
+
+
 class TransformersBackend:
     """WhisperForConditionalGeneration through `generate`, a batch at a time."""
 
@@ -79,18 +93,6 @@ class TransformersBackend:
             model = apply_adapter(model, spec)
         self.model = model.to(device).eval()
         self.multilingual = bool(getattr(self.model.generation_config, "is_multilingual", False))
-
-    def _decode(self, sequence, timestamps: bool) -> Transcript:
-        tokenizer = self.processor.tokenizer
-        if not timestamps:
-            return Transcript(tokenizer.decode(sequence, skip_special_tokens=True).strip())
-        decoded = tokenizer.decode(sequence, skip_special_tokens=True, output_offsets=True)
-        segments = tuple(
-            Segment(o["text"].strip(), float(o["timestamp"][0]), float(o["timestamp"][1]))
-            for o in decoded["offsets"]
-            if o["timestamp"][1] is not None
-        )
-        return Transcript(decoded["text"].strip(), segments)
 
     def transcribe(
         self, audios: list[np.ndarray], prompt: str | None, timestamps: bool
@@ -124,7 +126,7 @@ class TransformersBackend:
                 **kwargs,
             )
         sequences = output["sequences"] if isinstance(output, dict) else output
-        return [self._decode(s, timestamps) for s in sequences]
+        return [decode_tokens(self.processor.tokenizer, s, timestamps) for s in sequences]
 
 
 class FasterWhisperBackend:

@@ -18,13 +18,16 @@ def cache_root() -> Path:
     return Path(base) / "devspeech"
 
 
-def cached_folder(name: str, complete: str, build: Callable[[Path], None]) -> Path:
-    """cache/models/NAME, built by `build` into a partial folder renamed when complete.
+def cached_folder(
+    name: str, complete: str, build: Callable[[Path], None], group: str = "models"
+) -> Path:
+    """cache/GROUP/NAME (models, datasets), built by `build` into a partial folder renamed
+    when complete.
 
     `complete` is the file whose presence means a finished build; a build interrupted
     before the rename leaves only the partial folder, which the next call starts over.
     """
-    final = cache_root() / "models" / name
+    final = cache_root() / group / name
     if (final / complete).is_file():
         return final
     partial = final.with_name(f".{final.name}.partial")

@@ -108,9 +108,47 @@ def main() -> None:
         run_bench(bench, folder)
         tables[split_name] = read_results(folder / "results.json")
 
-    report = render(tables, options, time.perf_counter() - started)
+    forms = keyword_forms(out / f"bench-{name}-developer-test_heldout" / "predictions.jsonl",
+                          out / "developer", "test_heldout")  # fmt: skip
+    report = render(tables, options, time.perf_counter() - started) + forms
     (out / f"report-{name}.md").write_text(report, encoding="utf-8")
     print(report)
+
+
+def _form(keyword: str, spoken: str) -> str:
+    if "_" in keyword:
+        return "snake_case, underscore said" if "underscore" in spoken else (
+            "snake_case, underscore not said")  # fmt: skip
+    if any(c in keyword for c in ".-/"):
+        return "dotted, dashed or a path"
+    if keyword[1:] != keyword[1:].lower():
+        return "camelCase or capitals"
+    return "plain word"
+
+
+def keyword_forms(predictions: Path, dataset: Path, split: str) -> str:
+    """Where keywords are missed, by the keyword's form: how often each keyword occurs in
+    the raw prediction (a substring count, not the metric's token count), base and tuned."""
+    from devspeech.dataset import read_rows
+
+    spoken = {r["id"]: r["spoken"] for r in read_rows(dataset, split, columns=["id", "spoken"])}
+    counts: dict[tuple[str, str], list[int]] = {}
+    models: list[str] = []
+    for line in predictions.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["condition"] != "none":
+            continue
+        models += [row["model"]] if row["model"] not in models else []
+        for keyword in row["labels"]["keywords"]:
+            cell = counts.setdefault((_form(keyword, spoken[row["id"]]), row["model"]), [0, 0])
+            cell[0] += keyword in row["prediction"]
+            cell[1] += 1
+    lines = ["", f"### keywords found in the prediction, by form ({split})", "",
+             "| form | " + " | ".join(models) + " |", "|---" * (len(models) + 1) + "|"]  # fmt: skip
+    for form in sorted({f for f, _ in counts}):
+        cells = [counts.get((form, m), [0, 0]) for m in models]
+        lines.append(f"| {form} | " + " | ".join(f"{a} of {b}" for a, b in cells) + " |")
+    return "\n".join(lines) + "\n"
 
 
 def render(tables: dict[str, list[Result]], options: FinetuneOptions, seconds: float) -> str:

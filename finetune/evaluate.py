@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from devspeech.audio import SAMPLE_RATE, decode_16k
+from devspeech.benchmark.backends import Transcript, decode_tokens
 from devspeech.benchmark.data import EvalItem
 from devspeech.benchmark.metrics import RATES, RowScore, score_pair
-from devspeech.records import Segment
 
 EVAL_METRICS = ("wer", "code_wer", "keyword_recall", "exact_match", "loop_rate")
 EVAL_BATCH = 8
@@ -46,18 +46,17 @@ def corpus_rates(scores: Sequence[RowScore], names: Sequence[str] = EVAL_METRICS
 
 def transcribe(
     model: Any, processor: Any, audios: Sequence[Any], multilingual: bool, timestamps: bool = False
-) -> list[tuple[str, tuple[Segment, ...] | None]]:
+) -> list[Transcript]:
     """Greedy transcripts (with segments when `timestamps`), a batch at a time, no prompt."""
     import torch
 
     device = next(model.parameters()).device
-    out: list[tuple[str, tuple[Segment, ...] | None]] = []
+    out: list[Transcript] = []
     limit = LONG_MAX_NEW_TOKENS if timestamps else MAX_NEW_TOKENS
     kwargs: dict[str, Any] = {"do_sample": False, "num_beams": 1, "return_timestamps": timestamps,
                               "max_new_tokens": limit}  # fmt: skip
     if multilingual:
         kwargs.update(language="en", task="transcribe")
-    tokenizer = processor.tokenizer
     for start in range(0, len(audios), EVAL_BATCH):
         batch = list(audios[start : start + EVAL_BATCH])
         features = processor.feature_extractor(
@@ -66,17 +65,7 @@ def transcribe(
         with torch.inference_mode():
             output = model.generate(input_features=features, **kwargs)
         sequences = output["sequences"] if isinstance(output, dict) else output
-        for sequence in sequences:
-            if not timestamps:
-                out.append((tokenizer.decode(sequence, skip_special_tokens=True).strip(), None))
-                continue
-            decoded = tokenizer.decode(sequence, skip_special_tokens=True, output_offsets=True)
-            segments = tuple(
-                Segment(o["text"].strip(), float(o["timestamp"][0]), float(o["timestamp"][1]))
-                for o in decoded["offsets"]
-                if o["timestamp"][1] is not None
-            )
-            out.append((decoded["text"].strip(), segments))
+        out += [decode_tokens(processor.tokenizer, s, timestamps) for s in sequences]
     return out
 
 
@@ -97,12 +86,12 @@ def evaluate(
     if was_training:
         model.train()
     scores = []
-    for r, (text, segments) in zip(rows, decoded, strict=True):
+    for r, transcript in zip(rows, decoded, strict=True):
         labels = r.row.labels
         scores.append(score_pair(
-            r.row.reference, text, keywords=labels.keywords, kind=labels.kind,
+            r.row.reference, transcript.text, keywords=labels.keywords, kind=labels.kind,
             language=labels.language, duration_s=labels.duration_s,
             reference_segments=labels.segments if timestamps else (),
-            predicted_segments=segments,
+            predicted_segments=transcript.segments,
         ))  # fmt: skip
     return corpus_rates(scores, (*EVAL_METRICS, *TIMESTAMP_METRICS) if timestamps else EVAL_METRICS)

@@ -285,6 +285,7 @@ def test_ct2_and_onnx_exports_load_in_bench_and_fp32_onnx_decodes_as_transformer
     from devspeech.audio import decode_16k
     from devspeech.benchmark.backends import DecodeOptions, load_backend
     from devspeech.benchmark.models import parse_spec
+    from devspeech.benchmark.models.ct2 import read_ct2
     from devspeech.dataset import read_records
     from devspeech.finetune.export import ExportOptions, export
 
@@ -310,7 +311,9 @@ def test_ct2_and_onnx_exports_load_in_bench_and_fp32_onnx_decodes_as_transformer
     assert {"model.bin", "tokenizer.json", "preprocessor_config.json"} <= {
         p.name for p in ct2.iterdir()
     }
-    assert all(isinstance(t.text, str) for t in transcribe(ct2))
+    with (ct2 / "model.bin").open("rb") as handle:  # int8 weights, with their row scales
+        assert read_ct2(handle).get("encoder/layer_0/ffn/linear_0/weight").dtype == np.int8
+    assert len(transcribe(ct2)) == 2  # faster-whisper loads and decodes it
     decoder8 = export(tmp_path / "run", tmp_path / "d8", ExportOptions("onnx", "int8_decoder"))
     assert (decoder8 / "encoder.onnx").read_bytes() == (onnx32 / "encoder.onnx").read_bytes()
     assert (decoder8 / "decoder.onnx").stat().st_size < (onnx32 / "decoder.onnx").stat().st_size

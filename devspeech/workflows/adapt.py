@@ -124,8 +124,9 @@ def _train(
         eval_rows=32, general_data=options.general_data, seed=options.seed,
     )  # fmt: skip
     record = run / RUN_FILE
-    done = record.is_file() and json.loads(record.read_text(encoding="utf-8")).get("status")
-    if done == "complete" and json.loads(record.read_text())["options"] == recipe.to_dict():
+    existing = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
+    done = existing.get("status")
+    if done == "complete" and existing.get("options") == recipe.to_dict():
         echo(f"[3/5] finetune: {run} is finished; kept")
     else:
         echo(f"[3/5] finetune: {options.model}, {options.method} ({options.lora_layers} layers), "

@@ -35,7 +35,7 @@ def general_set(progress: bool | None = None) -> Path:
 
     if progress is None:
         progress = sys.stderr.isatty()
-    return cached_folder(NAME, RECIPE_FILE, lambda folder: _build(folder, progress))
+    return cached_folder(NAME, RECIPE_FILE, lambda folder: _build(folder, progress), "datasets")
 
 
 def _build(folder: Path, progress: bool) -> None:
