@@ -88,7 +88,10 @@ class Renderer:
         voice = _choose_voice(self.pool(plan.split), rng)
         engine = get_engine(voice.engine)
         speaker = engine.draw_speaker(voice, rng)
-        audio, words, segments = self._speak(plan, engine, speaker, rng)
+        try:
+            audio, words, segments = self._speak(plan, engine, speaker, rng)
+        except SynthesisError as error:  # counted per engine and reason
+            raise SynthesisError(f"{voice.engine}: {error}") from None
         clean = rng.random() < self.setup.clean_fraction
         result = augment(audio, self.level, clean, self.acoustics, rng)
         duration = len(result.audio) / SAMPLE_RATE

@@ -133,3 +133,41 @@ def test_written_tokens_take_the_timings_of_the_spoken_words_they_spell():
         WordTiming("get", 1.0, 1.4),
         WordTiming("pods", 1.5, 1.9),
     )
+
+
+def test_words_joined_by_a_phonemizer_are_cut_by_their_phoneme_counts():
+    from devspeech.generator.engines.base import match_counts, words_from_groups
+
+    # "in the" came back as one group of 4 phonemes; "s3" as two groups
+    assert match_counts([3, 4, 5], [3, 2, 2, 5]) == [
+        ((0, 1), (0, 1)),
+        ((1, 2), (1, 3)),
+        ((2, 3), (3, 4)),
+    ]
+    assert match_counts([2, 2, 3], [4, 3]) == [((0, 2), (0, 1)), ((2, 3), (1, 2))]
+    phone = [(i * 100, i * 100 + 90) for i in range(10)]
+    groups = [phone[0:3], phone[3:7], phone[7:10]]
+    timings = words_from_groups("run in the tests", groups, 1000, lambda words: [3, 2, 2, 3])
+    assert [(w.word, w.start, w.end) for w in timings] == [
+        ("run", 0.0, 0.29),
+        ("in", 0.3, 0.49),
+        ("the", 0.5, 0.69),
+        ("tests", 0.7, 0.99),
+    ]
+    # one word split into two groups spans both
+    split = words_from_groups(
+        "s three", [phone[0:2], phone[2:4], phone[4:9]], 1000, lambda w: [4, 5]
+    )
+    assert [(w.word, w.start, w.end) for w in split] == [("s", 0.0, 0.39), ("three", 0.4, 0.89)]
+    with pytest.raises(SynthesisError, match="no phonemes"):
+        words_from_groups("a b", [[], []], 1000, lambda w: [1, 1])
+
+
+def test_piper_speaks_words_its_phonemizer_joins():
+    # espeak joins "in the" into one word; the row used to be dropped
+    spoken = "mock the s three client in the tests"
+    speech = _speak(PiperEngine(), 0, seed=1, spoken=spoken)
+    assert [w.word for w in speech.words] == spoken.split()
+    check_timings(speech.words, speech.duration_s)
+    inn, the = speech.words[5], speech.words[6]
+    assert inn.end <= the.start and the.end > the.start

@@ -25,7 +25,7 @@ import numpy as np
 
 from devspeech.audio import SAMPLE_RATE, resample
 from devspeech.errors import InputError
-from devspeech.generator.engines.base import SynthesisError, Voice, words_from_spans
+from devspeech.generator.engines.base import Span, SynthesisError, Voice, words_from_groups
 from devspeech.generator.speech import Speech
 from devspeech.records import Speaker, WordTiming
 
@@ -104,6 +104,13 @@ class _LoadedModel:
         self.blank = characters.char_to_id(characters.blank) if characters.blank else None
         self.breaks = {characters.char_to_id(c) for c in " .,;:!?" if c in characters.vocab}
 
+    def token_counts(self, words: list[str]) -> list[int]:
+        """Tokens of each word said alone, for matching words the tokenizer joined."""
+        skip = {*self.breaks, self.blank}
+        return [
+            sum(t not in skip for t in self.model.tokenizer.text_to_ids(word)) for word in words
+        ]
+
     def speaker_id(self, speaker: str | None) -> Any:
         if speaker is None:
             return None
@@ -174,9 +181,7 @@ class CoquiEngine:
         frames = outputs["durations"].reshape(-1).long().numpy()
         if frames.size != len(ids):
             raise SynthesisError("Coqui returned no per-token durations")
-        words = token_word_timings(
-            spoken, ids, frames * loaded.hop, loaded.breaks, loaded.blank, loaded.rate
-        )
+        words = token_word_timings(spoken, ids, frames * loaded.hop, loaded)
         return Speech(resample(audio.astype(np.float32), loaded.rate, SAMPLE_RATE), words)
 
 
@@ -184,24 +189,14 @@ def token_word_timings(
     spoken: str,
     ids: list[int],
     samples: np.ndarray,
-    breaks: set[int],
-    blank: int | None,
-    rate: int,
+    loaded: _LoadedModel,
 ) -> tuple[WordTiming, ...]:
-    """Cut tokens into words at break tokens; a word spans its first to last non-blank token."""
+    """Cut tokens into words at break tokens; blank tokens belong to no word."""
     cumulative = np.concatenate([[0], np.cumsum(samples)])
-    spans: list[tuple[int, int]] = []
-    start: int | None = None
-    end = 0
+    groups: list[list[Span]] = [[]]
     for index, token in enumerate(ids):
-        if token in breaks:
-            if start is not None:
-                spans.append((start, end))
-            start = None
-        elif token != blank:
-            if start is None:
-                start = int(cumulative[index])
-            end = int(cumulative[index + 1])
-    if start is not None:
-        spans.append((start, end))
-    return words_from_spans(spoken, spans, rate, "Coqui's tokenizer")
+        if token in loaded.breaks:
+            groups.append([])
+        elif token != loaded.blank:
+            groups[-1].append((int(cumulative[index]), int(cumulative[index + 1])))
+    return words_from_groups(spoken, groups, loaded.rate, loaded.token_counts)

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from devspeech.audio import SAMPLE_RATE, resample
-from devspeech.generator.engines.base import SynthesisError, Voice, words_from_spans
+from devspeech.generator.engines.base import Span, SynthesisError, Voice, words_from_groups
 from devspeech.generator.speech import Speech
 from devspeech.hashing import sha256_file
 from devspeech.records import Speaker, WordTiming
@@ -162,6 +162,10 @@ class _LoadedVoice:
         joined = itertools.chain.from_iterable([*sentence, " "] for sentence in sentences)
         return [phoneme for phoneme in joined if phoneme in self.id_map]
 
+    def phoneme_counts(self, words: list[str]) -> list[int]:
+        """Phonemes of each word said alone, for matching words the phonemizer joined."""
+        return [sum(p not in _BREAKS for p in self.phonemes(word)) for word in words]
+
 
 @cache
 def _load(name: str) -> _LoadedVoice:
@@ -206,36 +210,28 @@ class PiperEngine:
         samples = np.asarray(counts).reshape(-1).astype(np.int64) * voice.hop
         if samples.size != len(ids):
             raise SynthesisError("Piper returned no per-phoneme durations")
-        words = _word_timings(spoken, phonemes, voice.id_map, samples, voice.rate)
+        words = _word_timings(spoken, phonemes, voice, samples)
         return Speech(resample(audio, voice.rate, SAMPLE_RATE), words)
 
 
 def _word_timings(
     spoken: str,
     phonemes: list[str],
-    id_map: dict[str, list[int]],
+    voice: _LoadedVoice,
     samples: np.ndarray,
-    rate: int,
 ) -> tuple[WordTiming, ...]:
     """Sum the samples of each phoneme's ids and cut words at the space phonemes."""
+    id_map = voice.id_map
     pad = len(id_map.get("_", []))
     position = len(id_map["^"]) + pad
     cumulative = np.concatenate([[0], np.cumsum(samples)])
-    spans: list[tuple[int, int]] = []
-    word_start: int | None = None
-    word_end = 0
+    groups: list[list[Span]] = [[]]
     for phoneme in phonemes:
         width = len(id_map[phoneme]) + pad
-        start, end = int(cumulative[position]), int(cumulative[position + width])
+        span = (int(cumulative[position]), int(cumulative[position + width]))
         position += width
         if phoneme in _BREAKS:
-            if word_start is not None:
-                spans.append((word_start, word_end))
-            word_start = None
-            continue
-        if word_start is None:
-            word_start = start
-        word_end = end
-    if word_start is not None:
-        spans.append((word_start, word_end))
-    return words_from_spans(spoken, spans, rate, "Piper's phonemizer")
+            groups.append([])
+        else:
+            groups[-1].append(span)
+    return words_from_groups(spoken, groups, voice.rate, voice.phoneme_counts)
