@@ -6,8 +6,9 @@
 1. Mine developer utterances (standard library, a few installed packages, `--help` of
    git and pip) and, apart, ordinary English (the prose mining drops for having no
    technical term: `corpus mine --general`).
-2. Speak both with espeak-ng and Piper, default augmentation. Piper and two espeak voices
-   are held out: train never hears them; they speak test_heldout.
+2. Speak both with espeak-ng, Kokoro and Piper (`--engines`), default augmentation. Piper
+   and two voices of each other engine are held out: train never hears them; they speak
+   test_heldout.
 3. Fine-tune bundled:tiny.en on the developer train split with the general train split
    mixed into every batch.
 4. Benchmark base and tuned (transformers, greedy, no prompt) on the developer
@@ -55,6 +56,9 @@ def main() -> None:
     parser.add_argument("--lr", type=float, default=5e-5)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--engines", default="espeak,kokoro,piper", help="TTS engines (Piper is held out)."
+    )
     parser.add_argument("--name", default="", help="Run name (default: the method).")
     args = parser.parse_args()
     out: Path = args.out
@@ -72,7 +76,8 @@ def main() -> None:
         run_mine(MineRequest(output=general_corpus, stdlib=True, limit=args.general,
                              general=True, seed=args.seed))  # fmt: skip
 
-    speech = GenerateOptions(engines=("espeak", "piper"), seed=args.seed)
+    engines = tuple(args.engines.split(","))
+    speech = GenerateOptions(engines=engines, seed=args.seed)
     for corpus, folder in ((dev_corpus, out / "developer"), (general_corpus, out / "general")):
         stage(f"speak {corpus.name}")
         generate(corpus, folder, speech, RunOptions(workers=2, progress=True))

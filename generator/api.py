@@ -41,7 +41,7 @@ BABBLE_LINES = 12
 class GenerateOptions:
     """Everything that decides the bytes of a dataset (the recipe)."""
 
-    engines: tuple[str, ...] = ("espeak", "piper")
+    engines: tuple[str, ...] = ("espeak", "kokoro", "piper")
     voices: tuple[str, ...] = ()
     limit: int | None = None
     hours: float | None = None

@@ -22,9 +22,9 @@ from devspeech.generator.augment import AUGMENT_LEVELS
 )
 @click.option(
     "--engines",
-    default="espeak,piper",
+    default="espeak,kokoro,piper",
     show_default=True,
-    help="Comma-separated TTS engines: espeak, piper, coqui (the coqui extra).",
+    help="Comma-separated TTS engines: espeak, kokoro, piper, coqui (the coqui extra).",
 )
 @click.option(
     "--voices",

@@ -15,6 +15,7 @@ from devspeech.generator.engines.base import Engine, Voice
 ENGINES: dict[str, tuple[str, str]] = {
     "espeak": ("devspeech.generator.engines.espeak", "EspeakEngine"),
     "piper": ("devspeech.generator.engines.piper", "PiperEngine"),
+    "kokoro": ("devspeech.generator.engines.kokoro", "KokoroEngine"),
     "coqui": ("devspeech.generator.engines.coqui", "CoquiEngine"),
 }
 

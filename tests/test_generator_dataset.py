@@ -206,6 +206,25 @@ def test_same_bytes_for_any_worker_count_and_rerun(corpus: Path, tmp_path: Path)
     assert engines == {"espeak", "piper"} and len(_bytes(one)) == 7
 
 
+def test_kokoro_rows_are_the_same_bytes_on_any_worker_count(corpus: Path, tmp_path: Path):
+    options = GenerateOptions(
+        engines=("espeak", "kokoro"),
+        rooms=2,
+        rows_per_shard=4,
+        limit=8,
+        longform_fraction=0,
+        seed=2,
+    )
+    one, two = tmp_path / "one", tmp_path / "two"
+    generate(corpus, one, options, RunOptions(workers=1))
+    summary = generate(corpus, two, options, RunOptions(workers=2))
+    assert _bytes(one) == _bytes(two) and not summary.failures
+    speakers = [
+        r["speaker"] for s in ("train", "test_heldout") for r in read_rows(one, s, ["speaker"])
+    ]
+    assert {s["engine"] for s in speakers} == {"espeak", "kokoro"}
+
+
 def _generate_then_die(corpus: Path, out: Path) -> None:
     """A run killed (SIGKILL, nothing cleaned up) the moment its first shard is in place."""
 

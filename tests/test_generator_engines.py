@@ -10,6 +10,7 @@ import pytest
 from devspeech.audio import SAMPLE_RATE
 from devspeech.generator.engines.base import SynthesisError
 from devspeech.generator.engines.espeak import ACCENTS, VARIANTS, EspeakEngine
+from devspeech.generator.engines.kokoro import KokoroEngine
 from devspeech.generator.engines.piper import PiperEngine
 from devspeech.generator.perturb import Perturbation, apply_perturbation, change_speed
 from devspeech.generator.speech import check_timings
@@ -23,7 +24,9 @@ def _speak(engine, voice_index: int, seed: int, spoken: str = SPOKEN):
     return engine.synthesize(spoken, engine.draw_speaker(voice, rng), rng)
 
 
-@pytest.mark.parametrize("engine", [EspeakEngine(), PiperEngine()], ids=["espeak", "piper"])
+@pytest.mark.parametrize(
+    "engine", [EspeakEngine(), PiperEngine(), KokoroEngine()], ids=["espeak", "piper", "kokoro"]
+)
 def test_engine_times_every_word_inside_the_clip(engine):
     speech = _speak(engine, 0, seed=3)
     assert [w.word for w in speech.words] == SPOKEN.split()
@@ -171,3 +174,36 @@ def test_piper_speaks_words_its_phonemizer_joins():
     check_timings(speech.words, speech.duration_s)
     inn, the = speech.words[5], speech.words[6]
     assert inn.end <= the.start and the.end > the.start
+
+
+def test_kokoro_offers_its_voices_and_their_blends():
+    voices = KokoroEngine().voices()
+    names = [v.name for v in voices]
+    assert len(names) == 35 and len(set(names)) == 35
+    assert names[:5] == ["jf_alpha", "jf_gongitsune", "jf_nezumi", "jf_tebukuro", "jm_kumo"]
+    assert names[5:8] == ["jf_alpha+gongitsune30", "jf_alpha+gongitsune50", "jf_alpha+gongitsune70"]
+    assert {v.accent for v in voices} == {"ja"}
+
+
+def test_kokoro_blends_style_tables_linearly():
+    from devspeech.generator.engines.kokoro import _load
+
+    loaded = _load()
+    alpha, kumo = loaded.style("jf_alpha"), loaded.style("jm_kumo")
+    assert alpha.shape == (510, 1, 256)
+    np.testing.assert_allclose(loaded.style("jf_alpha+kumo30"), 0.7 * alpha + 0.3 * kumo, rtol=1e-6)
+    with pytest.raises(SynthesisError, match="no voice"):
+        loaded.style("jf_nobody")
+
+
+def test_kokoro_is_deterministic_and_times_words_from_its_durations():
+    engine = KokoroEngine()
+    spoken = "set max length to four hundred forty eight tokens"
+    first, again = (_speak(engine, 7, seed=2, spoken=spoken) for _ in range(2))
+    other = _speak(engine, 0, seed=2, spoken=spoken)
+    assert np.array_equal(first.audio, again.audio) and first.words == again.words
+    assert not np.array_equal(first.audio, other.audio[: first.audio.size])
+    assert [w.word for w in first.words] == spoken.split()
+    check_timings(first.words, first.duration_s)
+    # durations are frames of 600 samples at 24 kHz: every boundary sits on the 25 ms grid
+    assert all(round(w.start * 40, 6).is_integer() for w in first.words)

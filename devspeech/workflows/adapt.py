@@ -32,7 +32,7 @@ class AdaptOptions:
     packages: tuple[str, ...] = ()
     help_of: tuple[str, ...] = ()
     utterances: int = 1200
-    engines: tuple[str, ...] = ("espeak", "piper")
+    engines: tuple[str, ...] = ("espeak", "kokoro", "piper")
     model: str = "bundled:tiny.en"
     method: str = "lora"
     lora_layers: str = "decoder"  # the encoder frozen and cached: minutes, not hours, on a CPU
