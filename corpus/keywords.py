@@ -6,7 +6,12 @@ import re
 
 from devspeech.corpus.verbalize.identifiers import identifier_case
 from devspeech.corpus.verbalize.lexer import code_tokens, shell_tokens, split_string
-from devspeech.corpus.verbalize.lexicon import ABBREVIATIONS, OPERATORS, technical_terms
+from devspeech.corpus.verbalize.lexicon import (
+    ABBREVIATIONS,
+    OPERATORS,
+    PROSE_ABBREVIATIONS,
+    technical_terms,
+)
 from devspeech.corpus.verbalize.prose import normalize_typography
 from devspeech.corpus.verbalize.words import COMMON_ZIPF, zipf
 
@@ -42,7 +47,10 @@ CODE_ONLY = frozenset(
 )
 _FILE_RE = re.compile(r"[\w.~/-]*\w\.[A-Za-z][A-Za-z0-9]{0,5}")
 _CODE_SHAPED_RE = re.compile(r"[A-Za-z_][\w.]*[._/]\w|[A-Za-z]+\d|\w+\(\)|--?[A-Za-z]")
-_VERSION_RE = re.compile(r"v?\d+(?:\.\d+)+")
+_VERSION_RE = re.compile(r"v\d+(?:\.\d+)*|\d+(?:\.\d+){2,}")
+_SHORT_VERSION_RE = re.compile(r"\d+\.\d+")
+# contractions ("Here's", "don't") and bare numbers ("0.61", "1,000", "-3")
+_ORDINARY_RE = re.compile(r"[A-Za-z]+'[A-Za-z]{1,2}|[-+]?[\d,]*\.?\d+%?")
 _WRAP_STRIP = "\"'()[]{}<>.,;:!?*`"
 
 
@@ -123,6 +131,13 @@ def prose_keywords(text: str) -> tuple[str, ...]:
         if raw.rstrip(_WRAP_STRIP.replace("(", "").replace(")", "")).endswith("()"):
             token = raw.strip("\"'[]{}<>.,;:!?*`").removesuffix("()").strip(_WRAP_STRIP)
         if not token or all(c in OPERATORS for c in token):
+            continue
+        after_term = bool(scored) and scored[-1][1] > 0
+        if _SHORT_VERSION_RE.fullmatch(token) and after_term:
+            scored.append((token, 2.0))  # "Python 3.11": a version of the term before it
+            continue
+        if _ORDINARY_RE.fullmatch(token) or (token.lower() + ".") in PROSE_ABBREVIATIONS:
+            scored.append((token, 0.0))  # "Here's", "e.g", "0.61": English and plain numbers
             continue
         if _VERSION_RE.fullmatch(token):
             scored.append((token, 2.0))

@@ -21,6 +21,9 @@ CASES = [
     ("prose", "Return the value of os.path.join() for the given path.", ("os.path.join",)),
     ("prose", "Requires Python 3.11 or newer.", ("Python", "3.11")),
     ("prose", "The quick brown fox jumps over the lazy dog.", ()),
+    # contractions, abbreviations of ordinary English and bare numbers are not terms
+    ("prose", "Here's how useState helps, e.g. at 0.61 or -3.", ("useState",)),
+    ("prose", "Let's pin numpy 1.26.4, i.e. not v2.", ("numpy", "1.26.4", "v2")),
 ]
 
 

@@ -1,5 +1,7 @@
 """Exact verbalizations of named edge cases under two fixed styles."""
 
+import random
+
 import pytest
 
 from devspeech.corpus.verbalize import Style, Unspeakable, speak, speak_variants
@@ -21,7 +23,7 @@ CASES = [
         "code",
         "print(len(sorted(items)))",
         "print open paren len open paren sorted open paren items close paren close paren close paren",
-        "print of length of sorted of items",
+        "print of len of sorted of items",
     ),
     (
         "decorator",
@@ -35,28 +37,28 @@ CASES = [
         "code",
         'f"{name}: {count:>4}"',
         "f quote open brace name close brace colon open brace count colon greater than four close brace end quote",
-        "f quote brace name end brace colon brace count colon greater than four quote",
+        "f quote brace name end brace colon brace count colon greater than four end brace quote",
     ),
     (
         "lambda",
         "code",
         "key=lambda pair: pair[1]",
         "key equals lambda pair colon pair open bracket one close bracket",
-        "key equals lambda pair colon pair bracket one",
+        "key equals lambda pair colon pair bracket one end bracket",
     ),
     (
         "slicing",
         "code",
         "tail = items[-3:]",
         "tail equals items open bracket minus three colon close bracket",
-        "tail equals items bracket minus three",
+        "tail equals items bracket minus three colon end bracket",
     ),
     (
         "comprehension",
         "code",
         "{k: v for k, v in pairs if v}",
         "open brace k colon v for k comma v in pairs if v close brace",
-        "brace k colon v for k v in pairs if v",
+        "brace k colon v for k v in pairs if v end brace",
     ),
     (
         "chained_methods",
@@ -220,3 +222,60 @@ def test_style_parse_rejects_unknown_values() -> None:
 
     with pytest.raises(InputError, match="brackets"):
         Style.parse("brackets=curly")
+
+
+SPOKEN_FORM_FIXES = [
+    ("Exit code -11 means a segfault.", "prose", Style(), "exit code minus eleven means a segfault"),
+    ("Use an 8-bit integer.", "prose", Style(), "use an eight bit integer"),
+    ("Use an 8-bit integer.", "prose", Style(case="symbols"), "use an eight dash bit integer"),
+    ("Encode it as utf-8 on x86-64.", "prose", Style(), "encode it as u t f eight on x eighty six sixty four"),
+    ("Read pages 10-20.", "prose", Style(), "read pages ten dash twenty"),
+    ("Upload the CSVs to the bucket.", "prose", Style(), "upload the c s v's to the bucket"),
+    ("The APIs and GPUs.", "prose", Style(), "the a p i's and g p u's"),
+    ("Pass the task_ids list.", "prose", Style(), "pass the task i d's list"),
+    ("Dates use ISO8601.", "prose", Style(numbers="digits"), "dates use iso eight six zero one"),
+    # builtins are said as their names, even where other names are expanded
+    ("x = max(len(a), len(b))", "code", Style(abbrev="expanded", punct="implied"),
+     "x equals max open paren len open paren a close paren len open paren b close paren close paren"),
+    ("s = str(n)", "code", Style(abbrev="expanded"), "s equals stir open paren n close paren"),
+    # a said bracket is closed, under implied punctuation too; an unmatched one is not said
+    ("result = foo(bar(baz(1)))", "code", Style(punct="implied", brackets="left-right"),
+     "result equals foo left paren bar left paren baz left paren one right paren right paren right paren"),
+    ("result = call(a,", "code", Style(), "result equals call a comma"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "kind", "style", "spoken"), SPOKEN_FORM_FIXES)
+def test_spoken_forms_a_developer_would_say(text, kind, style, spoken):
+    assert speak(text, kind, style) == spoken
+
+
+def test_four_digit_numbers_keep_their_zeros():
+    from devspeech.corpus.verbalize.numbers import say_integer
+
+    said = {say_integer("8601", Style(), random.Random(seed)) for seed in range(40)}
+    assert said == {"eight thousand six hundred one", "eighty six oh one"}
+
+
+NESTED = [
+    "print(sorted(set(str(x) for x in items)))",
+    "tail = items[-3:]",
+    "data = {k: [f(v) for v in vs] for k, vs in groups.items()}",
+    "assert foo(bar(baz(1)), [2, (3, 4)])",
+    "if any(map(len, rows)):",
+    "x = compute(",
+    "y = a[0]) + b",
+]
+
+
+def test_no_sampled_style_leaves_a_bracket_unbalanced():
+    from devspeech.corpus.verbalize.lexicon import unbalanced_brackets
+    from devspeech.corpus.verbalize.speak import speak_variants
+
+    assert unbalanced_brackets("foo open paren x") and unbalanced_brackets("x close bracket")
+    assert unbalanced_brackets("paren x end bracket")
+    assert not unbalanced_brackets("f left paren a bracket one end bracket right paren")
+    for text in NESTED:
+        for seed in range(60):
+            spoken = speak_variants(text, "code", seed)[0].spoken
+            assert not unbalanced_brackets(spoken), (text, spoken)

@@ -5,10 +5,21 @@ from __future__ import annotations
 from devspeech.corpus.verbalize.chooser import Chooser
 from devspeech.corpus.verbalize.identifiers import say_identifier
 from devspeech.corpus.verbalize.lexer import Token, code_tokens, split_string
-from devspeech.corpus.verbalize.lexicon import BRACKETS, CLOSERS, OPENERS, OPERATORS
+from devspeech.corpus.verbalize.lexicon import ABBREVIATIONS, BRACKETS, OPENERS, OPERATORS
 from devspeech.corpus.verbalize.numbers import say_number
 from devspeech.corpus.verbalize.pieces import say_char, say_quotes
 from devspeech.corpus.verbalize.prose import say_prose
+
+# Python builtins a line calls by name (a fixed list: spoken forms must not change with the
+# Python version that mines them)
+_BUILTINS = frozenset((
+    "abs", "all", "any", "ascii", "bin", "bool", "bytearray", "bytes", "callable", "chr", "dict",
+    "dir", "divmod", "enumerate", "eval", "filter", "float", "format", "frozenset", "getattr",
+    "globals", "hasattr", "hash", "hex", "id", "input", "int", "isinstance", "issubclass", "iter",
+    "len", "list", "locals", "map", "max", "min", "next", "object", "oct", "open", "ord", "pow",
+    "print", "range", "repr", "reversed", "round", "set", "setattr", "slice", "sorted", "str",
+    "sum", "super", "tuple", "type", "vars", "zip",
+))  # fmt: skip
 
 
 def _matching_brackets(tokens: list[Token]) -> dict[int, int]:
@@ -25,24 +36,29 @@ def _matching_brackets(tokens: list[Token]) -> dict[int, int]:
     return pairs
 
 
-def _implied(tokens: list[Token], pairs: dict[int, int]) -> set[int]:
-    """Tokens left unsaid under `punct=implied`: commas, final closers, a final colon.
+def _implied(tokens: list[Token]) -> set[int]:
+    """Tokens left unsaid under `punct=implied`: commas and a final colon or semicolon.
 
-    The closer of an empty pair (`f()`) is still said, or its opener would dangle.
+    Closers are not among them: a bracket that is said is closed where it is written.
     """
     silent = {i for i, t in enumerate(tokens) if t.type == "op" and t.text == ","}
     index = len(tokens) - 1
-    while index >= 0 and (
-        (
-            tokens[index].type == "bracket"
-            and tokens[index].text in CLOSERS
-            and pairs.get(index) != index - 1
-        )
-        or (tokens[index].type == "op" and tokens[index].text in (":", ";"))
-    ):
+    while index >= 0 and tokens[index].type == "op" and tokens[index].text in (":", ";"):
         silent.add(index)
         index -= 1
     return silent
+
+
+def _builtin_call(tokens: list[Token], index: int) -> bool:
+    """A call of a Python builtin (`max(`, `len(`): said as its name, never expanded."""
+    token = tokens[index]
+    following = tokens[index + 1] if index + 1 < len(tokens) else None
+    return (
+        token.text in _BUILTINS
+        and following is not None
+        and following.text == "("
+        and not (index > 0 and tokens[index - 1].text == ".")
+    )
 
 
 def say_string(token: str, chooser: Chooser) -> str:
@@ -72,7 +88,9 @@ def say_code(text: str, chooser: Chooser) -> str:
     """One line of code under the chooser's style."""
     tokens = code_tokens(text)
     pairs = _matching_brackets(tokens)
-    silent = _implied(tokens, pairs) if chooser.style.punct == "implied" else set()
+    silent = _implied(tokens) if chooser.style.punct == "implied" else set()
+    # an unmatched bracket (a line cut inside a call) is left unsaid, so none dangles
+    silent |= {i for i, t in enumerate(tokens) if t.type == "bracket" and i not in pairs}
     out: list[str] = []
     for index, token in enumerate(tokens):
         if index in silent:
@@ -92,7 +110,10 @@ def say_code(text: str, chooser: Chooser) -> str:
                 continue
             out.append(BRACKETS[chooser.style.brackets][token.text])
         elif token.type == "name":
-            out.append(say_name(token.text, chooser))
+            if _builtin_call(tokens, index):
+                out.append(ABBREVIATIONS.get(token.text, (say_name(token.text, chooser),))[0])
+            else:
+                out.append(say_name(token.text, chooser))
         elif token.type == "number":
             number, suffix = token.text, ""
             if number[-1] in "jJnL" and not number.lower().startswith("0x"):

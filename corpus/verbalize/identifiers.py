@@ -15,7 +15,8 @@ from devspeech.corpus.verbalize.numbers import say_integer
 from devspeech.corpus.verbalize.words import is_word, split_compound
 
 # HTTPServer -> HTTP, Server; parseJSON2 -> parse, JSON, 2; utf8 -> utf, 8
-_PART_RE = re.compile(r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
+# CSVs -> CSVs (an acronym's plural stays one part)
+_PART_RE = re.compile(r"[A-Z]{2,}s(?![a-z])|[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|\d+")
 _DUNDER_RE = re.compile(r"__([A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)__")
 _VOWELS = frozenset("aeiouy")
 _ONSETS = frozenset(
@@ -62,11 +63,30 @@ def split_identifier(name: str) -> list[str]:
     return parts
 
 
+def _plural_of_spelled(part: str, chooser: Chooser) -> str | None:
+    """ "CSVs" -> "c s v's", "ids" -> "i d's": the plural of a word said letter by letter."""
+    lower = part.lower()
+    if len(part) < 3 or not lower.endswith("s") or not part[:-1].isalpha():
+        return None
+    acronym = part[:-1].isupper() and len(part) > 2
+    if not acronym and (len(part) > 4 or is_word(lower)):
+        return None
+    said = say_part(part[:-1], chooser)
+    letters = said.split()
+    if len(letters) > 1 and all(len(letter) == 1 for letter in letters):
+        return said + "'s"
+    return said + "s" if acronym else None
+
+
 def say_part(part: str, chooser: Chooser) -> str:
     """One word part of an identifier."""
     if part.isdigit():
         return say_integer(part, chooser.style, chooser.rng)
     lower = part.lower()
+    if lower not in ABBREVIATIONS and lower not in technical_terms():
+        plural = _plural_of_spelled(part, chooser)
+        if plural is not None:
+            return plural
     terms = technical_terms()
     if lower in ABBREVIATIONS and (lower not in terms or chooser.style.abbrev == "expanded"):
         letters, expanded = ABBREVIATIONS[lower]

@@ -44,8 +44,9 @@ def say_integer(text: str, style: Style, rng: random.Random) -> str:
         return digits(clean)
     value = int(clean)
     if 1000 <= value <= 9999 and value % 1000 >= 10 and value % 100 != 0 and rng.random() < 0.5:
-        # "eighty eighty" for 8080, as years and ports are said
-        return cardinal(value // 100) + " " + cardinal(value % 100)
+        # "eighty eighty" for 8080, "eighty six oh one" for 8601, as years and ports are said
+        low = value % 100
+        return cardinal(value // 100) + (" oh " if low < 10 else " ") + cardinal(low)
     return cardinal(value)
 
 

@@ -98,7 +98,14 @@ def say_pieces(word: str, chooser: Chooser, *, versions: bool) -> str:
             out.append(say_ipv4(piece))
         elif piece[0].isdigit():
             out.append(say_number(piece, chooser.style, chooser.rng, version=versions))
-        elif piece == "-" and before[:1].isalpha() and after[:1].isalpha():
+        elif (
+            piece == "-"
+            and before[:1].isalnum()
+            and after[:1].isalnum()
+            and not (before[:1].isdigit() and after[:1].isdigit())
+        ):
+            # "dry-run", "8-bit", "utf-8": the dash is said only by those who say symbols;
+            # between two numbers (dates, ranges) it is always said
             if chooser.style.case != "words":
                 out.append("dash")
         else:

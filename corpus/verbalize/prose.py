@@ -24,6 +24,7 @@ _TYPOGRAPHY = str.maketrans(
 )
 _WRAPPED_RE = re.compile(r"(?P<pre>[\"'(\[{<*]*)(?P<core>.*?)(?P<post>[\"')\]}>.,;:!?*]*)", re.S)
 _PLAIN_RE = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)*")
+_ACRONYM_PLURAL_RE = re.compile(r"[A-Z]{2,}s")
 _HYPHENATED_RE = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)+")
 _SPOKEN_SYMBOLS = {"&": "and", "+": "plus", "=": "equals", "%": "percent", "@": "at", "#": "hash"}
 
@@ -59,12 +60,18 @@ def say_prose(text: str, chooser: Chooser) -> str:
         elif core in OPERATORS:
             out.append(chooser.pick(OPERATORS[core]))
         elif _PLAIN_RE.fullmatch(core):
-            plain = identifier_case(core.replace("'", "")) in ("flat",) or core.istitle()
+            acronyms = _ACRONYM_PLURAL_RE.fullmatch(core) is not None
+            plain = not acronyms and (
+                identifier_case(core.replace("'", "")) in ("flat",) or core.istitle()
+            )
             out.append(core.lower() if plain else say_identifier(core, chooser))
         elif _HYPHENATED_RE.fullmatch(core):
             out.append(" ".join(part.lower() for part in core.split("-")))
         elif NUMBER_RE.fullmatch(core):
             out.append(say_number(core, chooser.style, chooser.rng, version=True))
+        elif core[0] in "-+" and NUMBER_RE.fullmatch(core[1:]):
+            sign = "minus" if core[0] == "-" else "plus"
+            out.append(f"{sign} {say_number(core[1:], chooser.style, chooser.rng, version=True)}")
         else:
             if core.endswith("()") and chooser.style.punct == "implied":
                 core = core[:-2]
