@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from devspeech.corpus.filters import estimate_seconds
-from devspeech.corpus.verbalize.lexicon import technical_terms
+from devspeech.corpus.verbalize.lexicon import technical_terms, unbalanced_brackets
 from devspeech.corpus.verbalize.words import COMMON_ZIPF, zipf
 from devspeech.records import Utterance
 
@@ -48,6 +48,7 @@ class CorpusStats:
     by_kind: dict[str, int]
     by_language: dict[str, int]
     by_source: dict[str, int]
+    by_source_type: dict[str, int]
     by_license: dict[str, int]
     by_style: dict[str, int]
     spoken_words: Distribution
@@ -57,6 +58,8 @@ class CorpusStats:
     distinct_spoken_words: int
     rare_word_share: float  # share of spoken word tokens that are not common English
     lexicon_coverage: float  # share of the shipped technical terms that occur as keywords
+    without_keywords: int  # rows with no keyword: nothing for keyword recall to measure
+    unbalanced_brackets: int  # code and shell rows that say a bracket they never close
 
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -67,11 +70,37 @@ def _origin(source: str) -> str:
     return head.split(" ", 1)[0] if " --help" in head else head.split("/", 1)[0]
 
 
+_SOURCE_TYPES = {
+    ".py": "python", ".pyi": "python", ".js": "javascript", ".ts": "typescript",
+    ".md": "markdown", ".markdown": "markdown", ".rst": "restructuredtext", ".txt": "text",
+    ".sh": "shell script", ".bash": "shell script", ".yml": "yaml", ".yaml": "yaml",
+    ".toml": "toml", ".cfg": "config", ".ini": "config",
+}  # fmt: skip
+
+
+def source_type(source: str) -> str:
+    """What kind of file or text a row came from: python, markdown, help text, Dockerfile..."""
+    head = source.split(" | ", 1)[0].rsplit(":", 1)[0]
+    if head.endswith(" --help"):
+        return "help text"
+    if head.startswith("man "):
+        return "man page"
+    name = head.rsplit("/", 1)[-1]
+    if name.startswith("Dockerfile") or name.endswith(".dockerfile"):
+        return "dockerfile"
+    if name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
+        return "makefile"
+    suffix = name[name.rfind(".") :].lower() if "." in name else ""
+    return _SOURCE_TYPES.get(suffix, "other")
+
+
 def compute_stats(utterances: Iterable[Utterance], top: int = 20) -> CorpusStats:
     """Statistics of utterances, in one pass."""
     kinds: Counter[str] = Counter()
     languages: Counter[str] = Counter()
     origins: Counter[str] = Counter()
+    types: Counter[str] = Counter()
+    bare = unbalanced = 0
     licenses: Counter[str] = Counter()
     styles: Counter[str] = Counter()
     keywords: Counter[str] = Counter()
@@ -82,6 +111,9 @@ def compute_stats(utterances: Iterable[Utterance], top: int = 20) -> CorpusStats
         kinds[u.kind] += 1
         languages[u.language or "(prose)"] += 1
         origins[_origin(u.source)] += 1
+        types[source_type(u.source)] += 1
+        bare += not u.keywords
+        unbalanced += u.kind != "prose" and unbalanced_brackets(u.spoken)
         licenses[u.license] += 1
         styles.update(part for part in u.style.split(",") if part.startswith(("case=", "calls=")))
         keywords.update(u.keywords)
@@ -98,6 +130,7 @@ def compute_stats(utterances: Iterable[Utterance], top: int = 20) -> CorpusStats
         by_kind=dict(kinds.most_common()),
         by_language=dict(languages.most_common()),
         by_source=dict(origins.most_common()),
+        by_source_type=dict(types.most_common()),
         by_license=dict(licenses.most_common()),
         by_style=dict(sorted(styles.items())),
         spoken_words=Distribution.of(words),
@@ -107,6 +140,8 @@ def compute_stats(utterances: Iterable[Utterance], top: int = 20) -> CorpusStats
         distinct_spoken_words=len(spoken_vocab),
         rare_word_share=round(rare / total_tokens, 4) if total_tokens else 0.0,
         lexicon_coverage=round(len(lowered & terms.keys()) / len(terms), 4),
+        without_keywords=bare,
+        unbalanced_brackets=unbalanced,
     )
 
 
@@ -127,6 +162,7 @@ def format_stats(stats: CorpusStats) -> str:
     lines += table("by kind", stats.by_kind)
     lines += table("by language", stats.by_language)
     lines += table("by source", stats.by_source)
+    lines += table("by source type", stats.by_source_type)
     lines += table("by license", stats.by_license)
     lines.append(
         f"spoken words: min {w.min:g}, median {w.median:g}, p90 {w.p90:g}, max {w.max:g}, "
@@ -144,5 +180,8 @@ def format_stats(stats: CorpusStats) -> str:
         f"keywords: {stats.distinct_keywords} distinct; technical lexicon coverage "
         f"{stats.lexicon_coverage:.1%}"
     )
+    share = stats.without_keywords / stats.utterances if stats.utterances else 0.0
+    lines.append(f"rows without keywords: {stats.without_keywords} ({share:.1%})")
+    lines.append(f"code and shell rows with an unbalanced bracket: {stats.unbalanced_brackets}")
     lines.append("top keywords: " + ", ".join(f"{k} ({n})" for k, n in stats.top_keywords))
     return "\n".join(lines)

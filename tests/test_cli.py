@@ -100,6 +100,22 @@ def test_mine_then_stats(project: Path, tmp_path: Path) -> None:
     assert stats["utterances"] == sum(1 for _ in out.open())
     assert set(stats["by_kind"]) == {"code", "shell", "prose"}
     assert stats["by_license"] == {"MIT": stats["utterances"]}
+    assert set(stats["by_source_type"]) <= {"python", "markdown", "shell script", "javascript"}
+    assert sum(stats["by_source_type"].values()) == stats["utterances"]
+    assert stats["unbalanced_brackets"] == 0
+    rows = [json.loads(line) for line in out.open()]
+    assert stats["without_keywords"] == sum(not r["keywords"] for r in rows)
+
+
+def test_source_types_name_where_a_row_came_from() -> None:
+    from devspeech.corpus.stats import source_type
+
+    assert source_type("stdlib/json/decoder.py:12") == "python"
+    assert source_type("pip --help:26") == "help text"
+    assert source_type("repo/docker/Dockerfile:3") == "dockerfile"
+    assert source_type("repo/.github/workflows/ci.yml:40") == "yaml"
+    assert source_type("repo/README.md:7 | repo/docs/a.rst:2") == "markdown"
+    assert source_type("repo/Makefile:9") == "makefile"
 
 
 def test_stats_of_a_broken_file_names_the_line(tmp_path: Path) -> None:
