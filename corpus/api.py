@@ -7,7 +7,13 @@ from pathlib import Path
 
 from devspeech.corpus.mine import MineOptions, MineSummary, mine
 from devspeech.corpus.sample import parse_mix
-from devspeech.corpus.sources import scan_directory, scan_help, scan_package, scan_stdlib
+from devspeech.corpus.sources import (
+    scan_directory,
+    scan_help,
+    scan_man,
+    scan_package,
+    scan_stdlib,
+)
 from devspeech.corpus.sources.base import SourceScan
 from devspeech.jsonl import write_jsonl
 from devspeech.records import KINDS
@@ -23,6 +29,7 @@ class MineRequest:
     stdlib: bool = False
     stdlib_modules: tuple[str, ...] = ()
     help_of: tuple[str, ...] = ()
+    man_of: tuple[str, ...] = ()
     limit: int | None = None
     mix: str | None = None
     kinds: tuple[str, ...] = KINDS
@@ -41,6 +48,8 @@ def scan_sources(request: MineRequest) -> list[SourceScan]:
         scans.append(scan_stdlib(request.stdlib_modules))
     if request.help_of:
         scans.append(scan_help(request.help_of))
+    if request.man_of:
+        scans.append(scan_man(request.man_of))
     return scans
 
 

@@ -43,6 +43,13 @@ def corpus() -> None:
     metavar="TOOL,...",
     help="Mine the --help output of these tools; missing tools are skipped.",
 )
+@click.option(
+    "--man-of",
+    "man_of",
+    default="",
+    metavar="TOOL,...",
+    help="Mine the EXAMPLES section of these tools' man pages; missing pages are skipped.",
+)
 @click.option("--limit", type=click.IntRange(min=1), help="Write at most N utterances.")
 @click.option("--mix", help="Kind proportions, e.g. code=0.4,shell=0.2,prose=0.4.")
 @click.option("--kinds", default=",".join(KINDS), show_default=True, help="Kinds to keep.")
@@ -79,6 +86,7 @@ def mine(
     packages,
     stdlib,
     help_of,
+    man_of,
     limit,
     mix,
     kinds,
@@ -91,10 +99,10 @@ def mine(
     """Mine SOURCES (directories or git repositories) and other sources into utterances."""
     from devspeech.corpus.api import MineRequest, run_mine
 
-    tools = comma_list(help_of)
-    if not (sources or packages or stdlib or tools):
+    tools, man_tools = comma_list(help_of), comma_list(man_of)
+    if not (sources or packages or stdlib or tools or man_tools):
         raise click.UsageError(
-            "give at least one source: a directory, --package, --stdlib or --help-of"
+            "give at least one source: a directory, --package, --stdlib, --help-of or --man-of"
         )
     chosen = comma_list(kinds)
     if unknown := [k for k in chosen if k not in KINDS]:
@@ -106,6 +114,7 @@ def mine(
         packages=tuple(packages),
         stdlib=stdlib,
         help_of=tools,
+        man_of=man_tools,
         output=output,
         limit=limit,
         mix=mix,

@@ -103,6 +103,7 @@ def read_document(document: Document) -> str:
 
 def extract(document: Document, text: str) -> Iterator[Candidate]:
     """Candidates of a document by its format; raises ValueError when it does not parse."""
+    from devspeech.corpus.extract.build import BUILD_EXTRACTORS
     from devspeech.corpus.extract.markdown import extract_markdown
     from devspeech.corpus.extract.python import extract_python
     from devspeech.corpus.extract.text import extract_text
@@ -121,13 +122,15 @@ def extract(document: Document, text: str) -> Iterator[Candidate]:
             raise ValueError("no parser installed") from None
     if fmt == "markdown":
         return extract_markdown(text)
+    if fmt in BUILD_EXTRACTORS:
+        return BUILD_EXTRACTORS[fmt](text.split("\n"))
     if fmt == "metadata":
         head, _, body = text.partition("\n\n")
         offset = head.count("\n") + 2
         if "markdown" in head.lower():
             return extract_markdown(body, line_offset=offset)
         return (c.shifted(offset) for c in extract_text(body))
-    if fmt == "help":
+    if fmt in ("help", "man"):
         return extract_text(text, help_text=True, tool=document.origin)
     return extract_text(text)
 

@@ -16,6 +16,44 @@ _USAGE_RE = re.compile(r"^\s*usage:\s+(\S.*?)\s*$", re.IGNORECASE)
 _OPTION_RE = re.compile(r"^\s*(?:-{1,2}[\w?][\w-]*)(?:[ =,][^ ]*)*?\s{2,}(\S.*?)\s*$")
 
 
+_COLUMN_GAP_RE = re.compile(r"\S(\s{2,})(?=\S)")
+_PLACEHOLDER_RE = re.compile(r"<[^>]*>|\[[^\]]*\]|\{[^}]*\}|\.\.\.|\b[A-Z][A-Z_]{2,}\b")
+
+
+def unwrap_rendered(text: str) -> str:
+    """Rendered help or man text with each wrapped paragraph joined into one line.
+
+    A line continues the one before when it starts at that line's text column (where its
+    last column of text begins: the description of an option, the body of a bullet) and
+    is not itself an option, a prompt or a bullet. Column layouts (`clone   Clone a
+    repository`) stay one entry per line, since each entry starts left of the column.
+    """
+    out: list[str] = []
+    column: int | None = None
+    for line in text.split("\n"):
+        content = line.strip()
+        indent = _indent(line)
+        joinable = (
+            out
+            and column is not None
+            and content
+            and indent == column
+            and not content.startswith(("-", "$ ", ">>> ", "\u2022", "* "))
+            and not out[-1].lstrip().startswith(("$ ", ">>> "))
+        )
+        if joinable:
+            out[-1] = f"{out[-1].rstrip()} {content}"
+            continue
+        out.append(line.rstrip())
+        if not content:
+            column = None
+            continue
+        gaps = list(_COLUMN_GAP_RE.finditer(line))
+        bullet = re.match(r"\s*\u2022\s+", line)
+        column = gaps[-1].end(1) if gaps else (bullet.end() if bullet else indent)
+    return "\n".join(out)
+
+
 def _indent(line: str) -> int:
     return len(line) - len(line.lstrip())
 
@@ -84,10 +122,19 @@ def extract_text_block(
             continue
         if help_text and (usage := _USAGE_RE.match(line)):
             yield from flush()
-            yield Candidate(usage.group(1), "shell", "bash", number)
+            if not _PLACEHOLDER_RE.search(usage.group(1)):  # "pip <command> [options]" is a form
+                yield Candidate(usage.group(1), "shell", "bash", number)
             continue
         command = example.match(line) if example else None
-        if command and "  " not in command.group(1) and not looks_like_prose(command.group(1)):
+        if (
+            command
+            and "  " not in command.group(1)
+            and (
+                not looks_like_prose(command.group(1))
+                or any(word.startswith("-") for word in command.group(1).split())
+            )
+            and not _PLACEHOLDER_RE.search(command.group(1))
+        ):
             yield from flush()
             yield Candidate(command.group(1).rstrip(), "shell", "bash", number)
             continue

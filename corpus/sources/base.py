@@ -22,6 +22,17 @@ FORMATS: dict[str, str] = {
     ".md": "markdown",
     ".markdown": "markdown",
     ".rst": "text",
+    ".yml": "yaml",
+    ".yaml": "yaml",
+    ".dockerfile": "dockerfile",
+    ".mk": "makefile",
+}
+# Files known by name: build and container recipes
+NAMED_FORMATS: dict[str, str] = {
+    "dockerfile": "dockerfile",
+    "containerfile": "dockerfile",
+    "makefile": "makefile",
+    "gnumakefile": "makefile",
 }
 _TEXT_STEMS = frozenset({"readme", "contributing", "changes", "changelog", "history", "install"})
 
@@ -32,17 +43,21 @@ class Document:
 
     origin: str  # "stdlib", a distribution name, a directory name, or a tool
     name: str  # path inside the origin, or "--help"
-    format: str  # python | javascript | typescript | tsx | bash | markdown | text | help | metadata
+    # python | javascript | typescript | tsx | bash | markdown | text | help | metadata | man
+    # | yaml | dockerfile | makefile
+    format: str
     license: str
     path: Path | None = None
     text: str | None = None
 
     @property
     def prefix(self) -> str:
-        """`origin/path` for files, `tool --help` for help output."""
-        return (
-            f"{self.origin} {self.name}" if self.format == "help" else f"{self.origin}/{self.name}"
-        )
+        """`origin/path` for files, `tool --help` for help output, `man tool` for man pages."""
+        if self.format == "help":
+            return f"{self.origin} {self.name}"
+        if self.format == "man":
+            return f"man {self.origin}"
+        return f"{self.origin}/{self.name}"
 
     def source(self, line: int) -> str:
         """The `source` field of an utterance found on `line`."""
@@ -61,6 +76,9 @@ class SourceScan:
 def format_of(path: Path) -> str | None:
     """The format a file is mined as, or None when it holds nothing to mine."""
     suffix = path.suffix.lower()
+    named = path.name.lower()
+    if named in NAMED_FORMATS or named.split(".", 1)[0] in ("dockerfile", "containerfile"):
+        return NAMED_FORMATS.get(named, "dockerfile")
     if suffix in FORMATS:
         return FORMATS[suffix]
     stem = path.stem.lower()

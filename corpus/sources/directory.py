@@ -31,6 +31,10 @@ SKIP_DIRS = frozenset(
 )
 
 
+# hidden folders that hold what developers run: CI workflows
+CI_DIRS = frozenset({".github", ".gitlab", ".circleci", ".buildkite"})
+
+
 def _git_files(root: Path) -> list[str] | None:
     """Tracked files relative to `root` when it lies in a git work tree, else None."""
     try:
@@ -57,7 +61,9 @@ def _git_files(root: Path) -> list[str] | None:
 def _walked_files(root: Path) -> list[str]:
     found: list[str] = []
     for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIP_DIRS and (not d.startswith(".") or d in CI_DIRS)
+        )
         if "pyvenv.cfg" in files:
             dirs[:] = []
             continue
