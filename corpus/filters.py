@@ -39,6 +39,33 @@ def string_share(text: str) -> float:
     return inside / max(len(text), 1)
 
 
+# inline forms whose words are said: roles, literals, links and emphasis (in this order)
+_ROLE_RE = re.compile(r":[a-z]+(?::[a-z]+)?:`(?P<body>[^`]+)`")
+_LITERAL_RE = re.compile(r"``(?P<a>[^`]+)``|`(?P<b>[^`]+)`(?!_)")
+_RST_LINK_RE = re.compile(r"`(?P<text>[^`<]+?)\s*<[^`>]+>`__?")
+_MD_LINK_RE = re.compile(r"\[(?P<text>[^\]]+)\]\([^)\s]+\)")
+_EMPHASIS_RE = re.compile(r"\*\*(?P<a>[^*]+)\*\*|(?<![\w*])\*(?P<b>[^*\s][^*]*?)\*(?![\w*])")
+
+
+def remove_markup(text: str) -> str:
+    """Inline markup taken off, its words kept: `` `np.array` `` -> np.array,
+    :func:`~os.path.join` -> join, [the docs](https://...) -> the docs, **bold** -> bold."""
+
+    def role(match: re.Match[str]) -> str:  # what Sphinx shows: the title, or the target
+        body = match.group("body").strip().lstrip("!")
+        if "<" in body:
+            return body.split("<", 1)[0].strip()
+        if body.startswith("~"):
+            return body.rsplit(".", 1)[-1]
+        return body.lstrip(".")
+
+    text = _ROLE_RE.sub(role, text)
+    text = _RST_LINK_RE.sub(lambda m: m.group("text"), text)
+    text = _LITERAL_RE.sub(lambda m: m.group("a") or m.group("b"), text)
+    text = _MD_LINK_RE.sub(lambda m: m.group("text"), text)
+    return _EMPHASIS_RE.sub(lambda m: m.group("a") or m.group("b"), text)
+
+
 def has_markup(text: str) -> bool:
     """Inline Markdown or reStructuredText markup, which is not something people say."""
     return bool(_MARKUP_RE.search(text))

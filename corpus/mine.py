@@ -6,7 +6,7 @@ import logging
 import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -17,6 +17,7 @@ from devspeech.corpus.filters import (
     has_markup,
     is_binary,
     looks_generated,
+    remove_markup,
     string_share,
 )
 from devspeech.corpus.keywords import extract_keywords
@@ -198,6 +199,9 @@ def mine_document(document: Document, options: MineOptions) -> DocumentResult:
     for candidate in candidates:
         if candidate.kind not in options.kinds:
             continue
+        if candidate.kind == "prose" and has_markup(candidate.text):
+            # the sentence is kept with its markup taken off; what markup remains filters it
+            candidate = replace(candidate, text=remove_markup(candidate.text))
         verdict = _judge(candidate, options)
         if isinstance(verdict, str):
             filtered[verdict] += 1
