@@ -25,6 +25,7 @@ SAMPLE_RATE = 16_000  # every clip is stored at this rate (devspeech.audio re-ex
 SPLITS = ("train", "validation", "test", "test_heldout")
 DATA_DIR = "data"
 RECIPE_FILE = "recipe.json"
+STATE_DIR = ".devspeech"  # a writer's bookkeeping: failures per shard, progress
 BATCH_ROWS = 64
 
 

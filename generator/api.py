@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from devspeech.dataset import DATA_DIR, RECIPE_FILE, shard_files, write_shard
+from devspeech.dataset import DATA_DIR, RECIPE_FILE, STATE_DIR, shard_files, write_shard
 from devspeech.errors import InputError
 from devspeech.generator.augment import AUGMENT_LEVELS
 from devspeech.generator.card import collect_stats, write_card
@@ -33,7 +33,6 @@ from devspeech.runner import Report, RunnerOptions, run_units
 
 log = logging.getLogger(__name__)
 
-STATE_DIR = ".devspeech"
 BABBLE_LINES = 12
 
 

@@ -6,11 +6,12 @@ DATASET_CARD.md (the card of the reference recipe).
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from devspeech.dataset import SPLITS, features_yaml, shard_files, split_of
+from devspeech.dataset import SPLITS, STATE_DIR, features_yaml, shard_files, split_of
 from devspeech.versions import installed_versions
 
 PACKAGES = ("devspeech", "numpy", "scipy", "soundfile", "espeakng-loader", "piper-tts",
@@ -58,7 +59,10 @@ def collect_stats(root: Path) -> dict[str, Any]:
         entry["longform"] += sum(len(s) > 1 for s in table.column("segments").to_pylist())
         for value in table.column("license").to_pylist():
             licenses.update(value.split(" AND "))
-    return {"splits": splits, "licenses": licenses, "voices": voices}
+    failures: Counter[str] = Counter()
+    for record in sorted((root / STATE_DIR / "failures").glob("*.json")):
+        failures.update(json.loads(record.read_text(encoding="utf-8")))
+    return {"splits": splits, "licenses": licenses, "voices": voices, "failures": failures}
 
 
 def render_card(recipe: dict[str, Any], stats: dict[str, Any], versions: dict[str, str]) -> str:
@@ -105,15 +109,18 @@ def render_card(recipe: dict[str, Any], stats: dict[str, Any], versions: dict[st
         "pairs the written form (`text`, what a model should output) with the words a person",
         "would say for it (`spoken`), its technical `keywords`, and timestamps aligned to the",
         "audio actually written: `words` for every spoken word, `text_words` for the written",
-        'tokens that correspond to spoken words (`useState` to "use state"; tokens said as',
-        "symbols, like `np.array(x)`, are left out), and `segments` for each utterance.",
+        'pieces, punctuation aside, that correspond to spoken words (`useState` to "use state",',
+        '`max_length` to "max underscore length", `448` to "four hundred forty eight"; pieces',
+        'said otherwise, like `np` said "numpy", are left out), and `segments` for each',
+        "utterance.",
         "",
         "## What it is, and what it is not",
         "",
-        "- Synthetic: every voice is a TTS engine (espeak-ng, Piper, optionally Coqui), widened",
-        "  by speed, pitch and vocal-tract perturbation, then put in simulated rooms with noise",
-        "  and microphone effects. It teaches vocabulary and formatting; it is no substitute for",
-        "  real recordings when measuring a model for production.",
+        "- Synthetic: every voice is a TTS engine (espeak-ng, Kokoro, Piper, optionally Coqui),",
+        "  widened by speed, pitch and vocal-tract perturbation, then put in simulated rooms with",
+        "  noise and microphone effects. Kokoro's voices are Japanese speakers of English, so",
+        "  they carry a non-native accent. It teaches vocabulary and formatting; it is no",
+        "  substitute for real recordings when measuring a model for production.",
         "- `test_heldout` is spoken by an engine and voices that `train` never heard, so scores",
         "  there estimate transfer to new voices; train/validation/test are disjoint by text.",
         "- Long-form rows (several utterances with pauses, up to 30 s) carry one segment per",
@@ -131,6 +138,22 @@ def render_card(recipe: dict[str, Any], stats: dict[str, Any], versions: dict[st
             f"{s['kinds'].get('code', 0)} | {s['kinds'].get('shell', 0)} | "
             f"{s['kinds'].get('prose', 0)} | {engines} |"
         )
+    voices = sorted(stats.get("voices", ()))
+    by_engine: dict[str, list[str]] = {}
+    for key in voices:
+        engine, _, name = key.partition(":")
+        by_engine.setdefault(engine, []).append(name)
+    lines += ["", "## Voices", ""]
+    lines += [
+        f"- {engine} ({len(names)}): {', '.join(names)}" for engine, names in by_engine.items()
+    ]
+    failures: Counter[str] = stats.get("failures", Counter())
+    lines += ["", "## Utterances not spoken", ""]
+    if failures:
+        lines += ["Per engine and reason (each is a row the dataset lacks):", ""]
+        lines += [f"- {reason}: {n}" for reason, n in sorted(failures.items())]
+    else:
+        lines.append("None: every planned row was spoken.")
     lines += [
         "",
         "## Source licenses",

@@ -133,8 +133,10 @@ def test_dataset_has_hub_layout_features_and_aligned_timestamps(corpus: Path, tm
         assert [w.word for w in row.words] == row.spoken.split()
         check_timings(row.words, row.duration_s)
         check_timings(row.text_words, row.duration_s)
-        tokens = iter(row.text.split())
-        assert all(any(w.word == t for t in tokens) for w in row.text_words)  # in order, verbatim
+        position = 0  # each written piece lies in the text, in order
+        for w in row.text_words:
+            position = row.text.index(w.word, position) + len(w.word)
+            assert w.word[0].isalnum() and w.word[-1].isalnum(), w.word
         if row.kind == "prose" and len(row.segments) == 1:
             # prose is said as written: every token but the "# n" suffix has its timing
             assert len(row.text_words) >= len(row.text.split()) - 2, row.text
@@ -223,6 +225,10 @@ def test_kokoro_rows_are_the_same_bytes_on_any_worker_count(corpus: Path, tmp_pa
         r["speaker"] for s in ("train", "test_heldout") for r in read_rows(one, s, ["speaker"])
     ]
     assert {s["engine"] for s in speakers} == {"espeak", "kokoro"}
+    card = (one / "README.md").read_text(encoding="utf-8")
+    kokoro = sorted({s["voice"] for s in speakers if s["engine"] == "kokoro"})
+    assert f"- kokoro ({len(kokoro)}): {', '.join(kokoro)}" in card
+    assert "None: every planned row was spoken." in card
 
 
 def _generate_then_die(corpus: Path, out: Path) -> None:

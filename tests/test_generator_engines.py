@@ -125,13 +125,39 @@ def test_written_tokens_take_the_timings_of_the_spoken_words_they_spell():
         ("to", 1.5, 1.9),
         ("keep", 2.0, 2.4),
         ("the", 2.5, 2.9),
-        ("counter.", 3.0, 3.4),
+        ("counter", 3.0, 3.4),  # without its full stop
     ]
     code = text_word_timings(
         "x = np.array(values) + README",
         timed("x equals n p dot array open paren values close paren plus readme"),
     )
-    assert [(w.word, w.start) for w in code] == [("x", 0.0), ("README", 6.0)]
+    assert [(w.word, w.start) for w in code] == [
+        ("x", 0.0),
+        ("np.array", 1.0),
+        ("values", 4.0),
+        ("README", 6.0),
+    ]
+    # an expanded abbreviation leaves the dotted name's known part
+    expanded = text_word_timings("np.array(x)", timed("numpy dot array of x"))
+    assert [(w.word, w.start) for w in expanded] == [("array", 1.0), ("x", 2.0)]
+    # separators said as words, numbers said as cardinals, in pairs or digit by digit
+    said = text_word_timings(
+        'Set max_length to 448, "options," ISO8601 on 8080.',
+        timed(
+            "set max underscore length to four hundred forty eight quote options quote "
+            "iso eight six zero one on eighty eighty"
+        ),
+    )
+    assert [(w.word, w.start, w.end) for w in said] == [
+        ("Set", 0.0, 0.4),
+        ("max_length", 0.5, 1.9),
+        ("to", 2.0, 2.4),
+        ("448", 2.5, 4.4),
+        ("options", 5.0, 5.4),
+        ("ISO8601", 6.0, 8.4),
+        ("on", 8.5, 8.9),
+        ("8080", 9.0, 9.9),
+    ]
     assert text_word_timings("kubectl get pods", timed("kube control get pods")) == (
         WordTiming("get", 1.0, 1.4),
         WordTiming("pods", 1.5, 1.9),
