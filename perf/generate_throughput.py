@@ -1,13 +1,13 @@
 """Generation speed against the bare engines, on utterances mined from the standard library.
 
-    python perf/generate_throughput.py [--espeak N] [--piper N] [--workers W]
+    python perf/generate_throughput.py [--espeak N] [--piper N] [--kokoro N] [--workers W]
 
 Prints, per engine: raw synthesis speed (x real time, one process, nothing else),
 the whole pipeline's speed (default augmentation, FLAC and parquet writing, W
 workers), their ratio, and the peak memory of the main process and of the
 largest worker. Targets: espeak pipeline >= 200x real time on 2 cores and >= half
-the raw speed times the workers; Piper pipeline >= 0.8 of raw Piper; memory
-flat as N grows.
+the raw speed times the workers; Piper pipeline >= 0.8 of raw Piper; Kokoro
+pipeline >= 0.8 of raw Kokoro times the workers; memory flat as N grows.
 """
 
 from __future__ import annotations
@@ -98,10 +98,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--espeak", type=int, default=2000, help="utterances for espeak")
     parser.add_argument("--piper", type=int, default=200, help="utterances for Piper")
+    parser.add_argument("--kokoro", type=int, default=60, help="utterances for Kokoro")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     args = parser.parse_args()
     modules = ("json", "argparse", "pathlib", "shutil", "subprocess", "logging", "typing")
-    if max(args.espeak, args.piper) > 6000:  # enough distinct lines for a 10k-utterance run
+    if (
+        max(args.espeak, args.piper, args.kokoro) > 6000
+    ):  # enough distinct lines for a 10k-utterance run
         modules += ("email", "http", "asyncio", "unittest", "collections", "concurrent")
     utterances, _ = mine([scan_stdlib(modules)], MineOptions())
     with tempfile.TemporaryDirectory() as folder:
@@ -109,11 +112,12 @@ def main() -> None:
         write_jsonl(corpus, utterances)
         print(f"corpus             {len(utterances)} utterances, workers {args.workers} "
               f"(of {os.cpu_count()} cores)")  # fmt: skip
-        for name, count in (("espeak", args.espeak), ("piper", args.piper)):
+        engines = (("espeak", args.espeak), ("piper", args.piper), ("kokoro", args.kokoro))
+        for name, count in engines:
             if count <= 0:
                 continue
             count = min(count, len(utterances))
-            raw = raw_speed(name, utterances[: min(count, 300)])
+            raw = raw_speed(name, utterances[: min(count, 300 if name != "kokoro" else 30)])
             piped, hours, quarters = pipeline_speed(name, corpus, count, args.workers)
             print(f"{name:<7} raw        {raw:8.1f}x real time (1 process)")
             print(f"{name:<7} pipeline   {piped:8.1f}x real time ({count} utterances, "
