@@ -8,8 +8,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from devspeech.corpus.filters import estimate_seconds
-from devspeech.corpus.verbalize.lexicon import technical_terms, unbalanced_brackets
+from devspeech.corpus.verbalize.lexicon import technical_terms
 from devspeech.corpus.verbalize.words import COMMON_ZIPF, zipf
+from devspeech.quality import source_type, unbalanced_brackets
 from devspeech.records import Utterance
 
 
@@ -68,30 +69,6 @@ class CorpusStats:
 def _origin(source: str) -> str:
     head = source.rsplit(":", 1)[0]
     return head.split(" ", 1)[0] if " --help" in head else head.split("/", 1)[0]
-
-
-_SOURCE_TYPES = {
-    ".py": "python", ".pyi": "python", ".js": "javascript", ".ts": "typescript",
-    ".md": "markdown", ".markdown": "markdown", ".rst": "restructuredtext", ".txt": "text",
-    ".sh": "shell script", ".bash": "shell script", ".yml": "yaml", ".yaml": "yaml",
-    ".toml": "toml", ".cfg": "config", ".ini": "config",
-}  # fmt: skip
-
-
-def source_type(source: str) -> str:
-    """What kind of file or text a row came from: python, markdown, help text, Dockerfile..."""
-    head = source.split(" | ", 1)[0].rsplit(":", 1)[0]
-    if head.endswith(" --help"):
-        return "help text"
-    if head.startswith("man "):
-        return "man page"
-    name = head.rsplit("/", 1)[-1]
-    if name.startswith("Dockerfile") or name.endswith(".dockerfile"):
-        return "dockerfile"
-    if name in ("Makefile", "makefile", "GNUmakefile") or name.endswith(".mk"):
-        return "makefile"
-    suffix = name[name.rfind(".") :].lower() if "." in name else ""
-    return _SOURCE_TYPES.get(suffix, "other")
 
 
 def compute_stats(utterances: Iterable[Utterance], top: int = 20) -> CorpusStats:

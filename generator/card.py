@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from devspeech.dataset import SPLITS, STATE_DIR, features_yaml, shard_files, split_of
+from devspeech.quality import source_type, unbalanced_brackets
 from devspeech.versions import installed_versions
 
 PACKAGES = ("devspeech", "numpy", "scipy", "soundfile", "espeakng-loader", "piper-tts",
@@ -42,11 +43,15 @@ def collect_stats(root: Path) -> dict[str, Any]:
     splits: dict[str, dict[str, Any]] = {}
     licenses: Counter[str] = Counter()
     voices: set[str] = set()
+    sources: Counter[str] = Counter()
+    bare = unbalanced = 0
     for path in shard_files(root):
         split = split_of(path)
         table = pq.read_table(
-            path, columns=["duration_s", "kind", "speaker", "segments", "license"]
-        )
+            path,
+            columns=["duration_s", "kind", "speaker", "segments", "license", "source", "keywords",
+                     "spoken"],
+        )  # fmt: skip
         empty = {"rows": 0, "seconds": 0.0, "kinds": Counter(), "engines": Counter()}
         entry = splits.setdefault(split, {**empty, "longform": 0, "bytes": 0})
         entry["rows"] += table.num_rows
@@ -59,10 +64,23 @@ def collect_stats(root: Path) -> dict[str, Any]:
         entry["longform"] += sum(len(s) > 1 for s in table.column("segments").to_pylist())
         for value in table.column("license").to_pylist():
             licenses.update(value.split(" AND "))
+        sources.update(source_type(v) for v in table.column("source").to_pylist())
+        bare += sum(not k for k in table.column("keywords").to_pylist())
+        said = zip(
+            table.column("kind").to_pylist(), table.column("spoken").to_pylist(), strict=True
+        )
+        unbalanced += sum(kind != "prose" and unbalanced_brackets(text) for kind, text in said)
     failures: Counter[str] = Counter()
     for record in sorted((root / STATE_DIR / "failures").glob("*.json")):
         failures.update(json.loads(record.read_text(encoding="utf-8")))
-    return {"splits": splits, "licenses": licenses, "voices": voices, "failures": failures}
+    quality = {"source_types": sources, "without_keywords": bare, "unbalanced": unbalanced}
+    return {
+        "splits": splits,
+        "licenses": licenses,
+        "voices": voices,
+        "failures": failures,
+        "quality": quality,
+    }
 
 
 def render_card(recipe: dict[str, Any], stats: dict[str, Any], versions: dict[str, str]) -> str:
@@ -147,6 +165,19 @@ def render_card(recipe: dict[str, Any], stats: dict[str, Any], versions: dict[st
     lines += [
         f"- {engine} ({len(names)}): {', '.join(names)}" for engine, names in by_engine.items()
     ]
+    quality = stats.get("quality")
+    if quality:
+        rows = sum(quality["source_types"].values()) or 1
+        lines += ["", "## Quality", "", "| source type | rows | share |", "|---|---:|---:|"]
+        lines += [f"| {name} | {n} | {n / rows:.1%} |"
+                  for name, n in quality["source_types"].most_common()]  # fmt: skip
+        lines += [
+            "",
+            f"- Rows without keywords: {quality['without_keywords']} "
+            f"({quality['without_keywords'] / rows:.1%}).",
+            f"- Code and shell rows whose spoken form leaves a bracket unbalanced: "
+            f"{quality['unbalanced']}.",
+        ]
     failures: Counter[str] = stats.get("failures", Counter())
     lines += ["", "## Utterances not spoken", ""]
     if failures:

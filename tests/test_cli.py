@@ -108,7 +108,7 @@ def test_mine_then_stats(project: Path, tmp_path: Path) -> None:
 
 
 def test_source_types_name_where_a_row_came_from() -> None:
-    from devspeech.corpus.stats import source_type
+    from devspeech.quality import source_type
 
     assert source_type("stdlib/json/decoder.py:12") == "python"
     assert source_type("pip --help:26") == "help text"

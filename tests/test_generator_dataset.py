@@ -229,6 +229,8 @@ def test_kokoro_rows_are_the_same_bytes_on_any_worker_count(corpus: Path, tmp_pa
     kokoro = sorted({s["voice"] for s in speakers if s["engine"] == "kokoro"})
     assert f"- kokoro ({len(kokoro)}): {', '.join(kokoro)}" in card
     assert "None: every planned row was spoken." in card
+    assert "- Code and shell rows whose spoken form leaves a bracket unbalanced: 0." in card
+    assert "| python |" in card or "| markdown |" in card
 
 
 def _generate_then_die(corpus: Path, out: Path) -> None:

@@ -269,8 +269,8 @@ NESTED = [
 
 
 def test_no_sampled_style_leaves_a_bracket_unbalanced():
-    from devspeech.corpus.verbalize.lexicon import unbalanced_brackets
     from devspeech.corpus.verbalize.speak import speak_variants
+    from devspeech.quality import unbalanced_brackets
 
     assert unbalanced_brackets("foo open paren x") and unbalanced_brackets("x close bracket")
     assert unbalanced_brackets("paren x end bracket")

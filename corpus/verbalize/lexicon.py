@@ -6,7 +6,6 @@ the first form is the canonical one.
 
 from __future__ import annotations
 
-import re
 from functools import cache
 from importlib import resources
 
@@ -101,20 +100,6 @@ BRACKETS: dict[str, dict[str, str]] = {
 }
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 CLOSERS = frozenset(OPENERS.values())
-_BRACKET_PHRASE_RE = re.compile(r"\b(?:(open|left|close|right|end) )?(paren|bracket|brace|curly)\b")
-
-
-def unbalanced_brackets(spoken: str) -> bool:
-    """Whether a spoken line says a bracket it never closes, or closes one it never opened."""
-    stack: list[str] = []
-    for side, name in _BRACKET_PHRASE_RE.findall(spoken):
-        shape = "brace" if name == "curly" else name
-        if side in ("close", "right", "end"):
-            if not stack or stack.pop() != shape:
-                return True
-        else:
-            stack.append(shape)
-    return bool(stack)
 
 
 # Shell operators have their own usual names.

@@ -13,8 +13,14 @@ from devspeech.corpus.verbalize.pieces import Unspeakable
 from devspeech.corpus.verbalize.prose import say_prose
 from devspeech.corpus.verbalize.shell import say_shell
 from devspeech.corpus.verbalize.style import Style
+from devspeech.quality import unbalanced_brackets
 from devspeech.records import utterance_id
 from devspeech.seeding import derive_seed, item_rng
+
+
+class UnbalancedBrackets(Unspeakable):
+    """A spoken form that opens a bracket it never closes (or the reverse)."""
+
 
 SPOKEN_RE = re.compile(r"[a-z]+(?:'[a-z]+)*(?: [a-z]+(?:'[a-z]+)*)*")
 
@@ -55,6 +61,8 @@ def speak(text: str, kind: str, style: Style, rng_seed: int = 0) -> str:
     spoken = " ".join(said.lower().split())
     if not SPOKEN_RE.fullmatch(spoken):
         raise Unspeakable(f"no clean spoken form for {text!r} (got {spoken!r})")
+    if kind != "prose" and unbalanced_brackets(spoken):
+        raise UnbalancedBrackets(f"{text!r} said under {style} leaves a bracket open or unopened")
     return spoken
 
 
@@ -64,12 +72,20 @@ def speak_variants(text: str, kind: str, seed: int, count: int = 1) -> list[Spok
     variants: list[Spoken] = []
     seen: set[str] = set()
     for index in range(count):
+        chosen: Spoken | None = None
+        problem: UnbalancedBrackets | None = None
         for attempt in range(8):
             rng = item_rng(seed, item, index, attempt)
             style = Style.sample(rng)
-            spoken = speak(text, kind, style, rng.getrandbits(32))
-            if spoken not in seen:
+            try:
+                chosen = Spoken(speak(text, kind, style, rng.getrandbits(32)), style)
+            except UnbalancedBrackets as error:  # another style may close what this one leaves
+                problem = error
+                continue
+            if chosen.spoken not in seen:
                 break
-        seen.add(spoken)
-        variants.append(Spoken(spoken, style))
+        if chosen is None:
+            raise problem or Unspeakable(f"no spoken form for {text!r}")
+        seen.add(chosen.spoken)
+        variants.append(chosen)
     return variants
