@@ -1,18 +1,25 @@
 """Transcription backends: transformers (batched generate, PEFT adapters), faster-whisper
 (CTranslate2) and ONNX Runtime (folders from `devspeech export --onnx`, onnx_backend.py).
 
-All decode greedily, set language and task explicitly on multilingual models, take an
-optional text prompt, and return timestamped segments when asked (long-form rows).
+All decode as their `Decoding` says (greedy, temperature fallback or beam search), set
+language and task explicitly on multilingual models, take an optional text prompt, and
+return timestamped segments when asked (long-form rows). They see the same input: a clip
+under 30 s is padded with 30 s of silence before its log-mel is computed, as openai-whisper
+and transformers do (faster-whisper alone pads the log-mel with zeros; it is given the
+padded audio and told to decode the first 30 s), so greedy decoding of the same weights
+gives the same text in each (tested).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import itertools
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 from devspeech.audio import SAMPLE_RATE
+from devspeech.benchmark.decoding import Decoding
 from devspeech.benchmark.models import (
     ModelSpec,
     backend_for,
@@ -42,11 +49,12 @@ class Backend(Protocol):
 
 @dataclass(frozen=True)
 class DecodeOptions:
-    """How every backend decodes: greedy, with these limits."""
+    """Where and how every backend decodes."""
 
     device: str = "cpu"
     compute_type: str = "int8"  # faster-whisper; transformers: float32 unless float16/bfloat16
     max_new_tokens: int | None = None  # None: the model's own limit
+    decoding: Decoding = field(default_factory=Decoding)
 
 
 def decode_tokens(tokenizer: Any, sequence: Any, timestamps: bool) -> Transcript:
@@ -80,6 +88,7 @@ class TransformersBackend:
         self.torch_dtype = getattr(torch, dtype)
         self.device = device = decoding.device
         self.max_new_tokens = decoding.max_new_tokens
+        self.decoding = decoding.decoding
         try:
             self.processor = WhisperProcessor.from_pretrained(location)
             model = WhisperForConditionalGeneration.from_pretrained(
@@ -110,7 +119,10 @@ class TransformersBackend:
             return_attention_mask=True,
             **({"truncation": False, "padding": "longest"} if long else {}),
         )
-        kwargs: dict = {"do_sample": False, "num_beams": 1, "return_timestamps": timestamps or long}
+        kwargs: dict = {
+            "return_timestamps": timestamps or long,
+            **_transformers_decoding(self.decoding),
+        }
         if self.max_new_tokens is not None:
             kwargs["max_new_tokens"] = self.max_new_tokens
         if self.multilingual:
@@ -119,6 +131,8 @@ class TransformersBackend:
             kwargs["prompt_ids"] = self.processor.get_prompt_ids(prompt, return_tensors="pt").to(
                 self.device
             )
+        if self.decoding.method == "fallback":
+            torch.manual_seed(Decoding.SEED)  # the same samples for the same batch
         with torch.inference_mode():
             output = self.model.generate(
                 features.input_features.to(self.device, self.torch_dtype),
@@ -138,6 +152,7 @@ class FasterWhisperBackend:
         from faster_whisper import WhisperModel
 
         self.max_new_tokens = decoding.max_new_tokens
+        self.decoding = decoding.decoding
         try:
             self.model = WhisperModel(
                 ctranslate2_location(spec),
@@ -150,26 +165,67 @@ class FasterWhisperBackend:
     def transcribe(
         self, audios: list[np.ndarray], prompt: str | None, timestamps: bool
     ) -> list[Transcript]:
+        import ctranslate2
+
         out = []
+        window = int(CHUNK_S * SAMPLE_RATE)
         for audio in audios:
+            short = len(audio) <= window
+            if self.decoding.method == "fallback":
+                ctranslate2.set_random_seed(Decoding.SEED)
             segments, _ = self.model.transcribe(
-                audio,
+                # silence, not zeroed log-mel, after a short clip: the input transformers sees
+                np.pad(audio, (0, window - len(audio))) if short else audio,
                 language="en",
                 task="transcribe",
-                beam_size=1,
-                best_of=1,
-                temperature=0.0,
                 initial_prompt=prompt or None,
                 without_timestamps=not timestamps,
                 condition_on_previous_text=False,
                 vad_filter=False,
                 max_new_tokens=self.max_new_tokens,
+                clip_timestamps=[0.0, CHUNK_S] if short else "0",
+                **_faster_whisper_decoding(self.decoding),
             )
-            pieces = list(segments)
+            # a short clip is one window, as in transformers: nothing decoded after it
+            pieces = list(
+                itertools.takewhile(lambda s, one=short: not one or s.seek == 0, segments)
+            )
             text = "".join(s.text for s in pieces).strip()
             spans = tuple(Segment(s.text.strip(), s.start, s.end) for s in pieces)
             out.append(Transcript(text, spans if timestamps else None))
         return out
+
+
+def _transformers_decoding(decoding: Decoding) -> dict[str, Any]:
+    if decoding.method == "fallback":
+        return {
+            "temperature": Decoding.TEMPERATURES,
+            "compression_ratio_threshold": Decoding.COMPRESSION_RATIO_THRESHOLD,
+            "logprob_threshold": Decoding.LOGPROB_THRESHOLD,
+            "do_sample": False,
+            "num_beams": 1,
+        }
+    return {"do_sample": False, "num_beams": decoding.beams}
+
+
+def _faster_whisper_decoding(decoding: Decoding) -> dict[str, Any]:
+    # no_speech_threshold off in every mode: transformers does not drop "silent" clips either
+    common = {"best_of": 1, "no_speech_threshold": None}
+    if decoding.method == "fallback":
+        return {
+            **common,
+            "beam_size": 1,
+            "temperature": list(Decoding.TEMPERATURES),
+            "compression_ratio_threshold": Decoding.COMPRESSION_RATIO_THRESHOLD,
+            "log_prob_threshold": Decoding.LOGPROB_THRESHOLD,
+        }
+    return {
+        **common,
+        "beam_size": decoding.beams,
+        "temperature": 0.0,
+        "compression_ratio_threshold": None,
+        "log_prob_threshold": None,
+    }
 
 
 def resolve_backend(name: str, spec: ModelSpec) -> str:

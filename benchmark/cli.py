@@ -61,6 +61,15 @@ from devspeech.cli import comma_list
 @click.option(
     "--max-new-tokens", type=int, default=None, help="Decoding limit (default: the model's)."
 )
+@click.option(
+    "--decoding",
+    default="greedy",
+    show_default=True,
+    metavar="greedy|fallback|beam:N",
+    help="greedy (the open ASR leaderboard's setting), fallback (Whisper's temperature "
+    "fallback, as openai-whisper and faster-whisper run by default) or beam:N. Recorded in "
+    "every prediction and result.",
+)
 @click.option("--limit", type=int, default=None, help="At most this many rows.")
 @click.option("--kinds", default=None, help="Only these kinds (code, shell, prose).")
 @click.option("--strict", is_flag=True, help="Fail on a corrupt audio row instead of counting it.")
@@ -86,6 +95,7 @@ def bench(
     device,
     batch_size,
     max_new_tokens,
+    decoding,
     limit,
     kinds,
     strict,
@@ -111,6 +121,7 @@ def bench(
         device=device,
         batch_size=batch_size,
         max_new_tokens=max_new_tokens,
+        decoding=decoding,
         limit=limit,
         kinds=comma_list(kinds),
         strict=strict,

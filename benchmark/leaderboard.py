@@ -64,6 +64,7 @@ def _identity(row: Result) -> list[str]:
     return [
         row.model,
         row.backend,
+        row.decoding,
         row.condition,
         f"{row.data} [{row.split}]",
         str(row.rows),
@@ -71,7 +72,7 @@ def _identity(row: Result) -> list[str]:
     ]
 
 
-HEAD = ["model", "backend", "condition", "data", "rows", "RTFx"]
+HEAD = ["model", "backend", "decoding", "condition", "data", "rows", "RTFx"]
 
 
 def to_markdown(rows: Sequence[Result]) -> str:
@@ -167,7 +168,7 @@ def to_html(rows: Sequence[Result]) -> str:
 
 
 def _label(row: Result) -> str:
-    return f"{row.model} [{row.condition}, {row.backend}]"
+    return f"{row.model} [{row.condition}, {row.backend}, {row.decoding}]"
 
 
 def plot(rows: Sequence[Result], out: Path) -> list[Path]:

@@ -33,6 +33,11 @@ class OnnxBackend:
         import onnxruntime
         from transformers import WhisperFeatureExtractor, WhisperTokenizerFast
 
+        if decoding is not None and decoding.decoding.method != "greedy":
+            raise InputError(
+                f"the onnxruntime backend decodes greedily only (asked: {decoding.decoding}); "
+                "use --decoding greedy, or bench the merged model with transformers"
+            )
         folder = Path(spec.location)
         if spec.kind != "onnx" or not is_onnx_folder(folder):
             raise InputError(f"{spec.text} is not an ONNX Whisper folder (devspeech export --onnx)")

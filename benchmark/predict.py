@@ -19,7 +19,8 @@ from devspeech.records import Prediction, RowLabels
 
 CONDITIONS = ("none", "glossary", "oracle")
 PREDICTIONS_FILE = "predictions.jsonl"
-DECODING = "greedy"  # every backend decodes greedily (the open ASR leaderboard's setting)
+# what identifies one prediction: model, backend, decoding, condition, row id
+Key = tuple[str, str, str, str, str]
 
 
 def default_glossary() -> str:
@@ -78,9 +79,9 @@ def read_predictions(path: Path) -> Iterator[Prediction]:
                 raise InputError(f"{path}:{number}: not a prediction ({error})") from None
 
 
-def done_keys(path: Path, fingerprint: str) -> set[tuple[str, str, str]]:
-    """(model, condition, id) already predicted; refuses a file from another dataset."""
-    done: set[tuple[str, str, str]] = set()
+def done_keys(path: Path, fingerprint: str) -> set[Key]:
+    """Predictions already made; refuses a file from another dataset."""
+    done: set[Key] = set()
     if not path.is_file():
         return done
     for line in read_predictions(path):
@@ -89,7 +90,7 @@ def done_keys(path: Path, fingerprint: str) -> set[tuple[str, str, str]]:
                 f"{path} holds predictions for another dataset ({line.dataset}, this is "
                 f"{fingerprint}); write to another folder"
             )
-        done.add((line.model, line.condition, line.id))
+        done.add((line.model, line.backend, line.decoding, line.condition, line.id))
     return done
 
 
@@ -111,25 +112,28 @@ def batches(clips: Iterable[Clip], size: int) -> Iterator[list[Clip]]:
 def predict_batch(
     backend: Any, batch: list[Clip], prompt: str | None, labels: dict[str, str]
 ) -> list[Prediction]:
-    """Predictions of one batch, raw text; `labels` name model, backend, condition and data.
+    """Predictions of one batch, raw text; `labels` name model, backend, decoding, condition
+    and data.
 
-    The batch's wall time is shared among its rows in proportion to their audio.
+    A clip's own `elapsed_s` is recorded only when it was decoded alone; in a batch each row
+    carries its share of the batch's wall time instead, for the run's RTFx.
     """
     started = time.perf_counter()
     transcripts = backend.transcribe([c.audio for c in batch], prompt, batch[0].long_form)
     elapsed = time.perf_counter() - started
-    total_s = sum(c.audio_s for c in batch)
+    alone = len(batch) == 1
     return [
         Prediction(
             id=clip.id,
             model=labels["model"],
             backend=labels["backend"],
             condition=labels["condition"],
-            decoding=DECODING,
+            decoding=labels["decoding"],
             reference=clip.reference,
             prediction=transcript.text,
             audio_s=round(clip.audio_s, 3),
-            elapsed_s=round(elapsed * clip.audio_s / total_s, 6),
+            elapsed_s=round(elapsed, 6) if alone else None,
+            wall_share_s=round(elapsed / len(batch), 6),
             dataset=labels["dataset"],
             data=labels["data"],
             split=labels["split"],

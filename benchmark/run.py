@@ -12,8 +12,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from devspeech.benchmark.data import Clip, EvalSource, load_eval_set
+from devspeech.benchmark.decoding import Decoding
 from devspeech.benchmark.predict import (
     PREDICTIONS_FILE,
+    Key,
     append_predictions,
     batches,
     check_conditions,
@@ -41,6 +43,7 @@ class BenchOptions:
     device: str = "cpu"
     batch_size: int = 8
     max_new_tokens: int | None = None
+    decoding: str = "greedy"  # greedy | fallback | beam:N
     limit: int | None = None
     kinds: tuple[str, ...] = ()
     strict: bool = False
@@ -66,6 +69,7 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     from devspeech.benchmark.models import parse_spec
 
     specs = [parse_spec(m) for m in options.models]  # every spec checked before any work
+    method = Decoding.parse(options.decoding)
     check_conditions(options.conditions)
     glossary = read_glossary(options.glossary) if "glossary" in options.conditions else ""
     source = load_eval_set(
@@ -77,24 +81,28 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     drop_partial_line(path)
     done = done_keys(path, source.fingerprint)
     run = BenchRun(source)
-    decoding = DecodeOptions(options.device, options.compute_type, options.max_new_tokens)
+    decoding = DecodeOptions(
+        options.device, options.compute_type, options.max_new_tokens, decoding=method
+    )
     with path.open("a", encoding="utf-8") as sink:
         for spec in specs:
+            run_key = (spec.text, resolve_backend(options.backend, spec), str(method))
             labels = {
                 "model": spec.text,
-                "backend": resolve_backend(options.backend, spec),
+                "backend": run_key[1],
+                "decoding": run_key[2],
                 "dataset": source.fingerprint,
                 "data": source.name,
                 "split": source.split,
             }
             backend = None
-            for batch in batches(_todo(source, spec.text, options.conditions, done, run),
+            for batch in batches(_todo(source, run_key, options.conditions, done, run),
                                  options.batch_size):  # fmt: skip
                 if backend is None:  # loaded only when something is left to predict
                     backend = load_backend(options.backend, spec, decoding)
                     backend.transcribe([warm_up.audio], None, warm_up.long_form)  # untimed
                 for condition in options.conditions:
-                    todo = [c for c in batch if (spec.text, condition, c.id) not in done]
+                    todo = [c for c in batch if (*run_key, condition, c.id) not in done]
                     run.skipped += len(batch) - len(todo)
                     size = 1 if condition == "oracle" else max(len(todo), 1)  # a prompt per row
                     for start in range(0, len(todo), size):
@@ -114,16 +122,16 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
 
 def _todo(
     source: EvalSource,
-    model: str,
+    run_key: tuple[str, str, str],
     conditions: tuple[str, ...],
-    done: set[tuple[str, str, str]],
+    done: set[Key],
     run: BenchRun,
 ) -> Iterator[Clip]:
-    """The clips `model` still has a condition to predict for; rows done under every
-    condition are not decoded again, only counted."""
+    """The clips the (model, backend, decoding) still has a condition to predict for; rows
+    done under every condition are not decoded again, only counted."""
 
     def finished(row_id: str) -> bool:
-        return all((model, c, row_id) in done for c in conditions)
+        return all((*run_key, c, row_id) in done for c in conditions)
 
     rows = 0
     source.failures.clear()  # each pass reads every row: count one pass's failures

@@ -61,10 +61,11 @@ def score_predictions(
     seed: int = 0,
     failures: dict[str, int] | None = None,
 ) -> list[Result]:
-    """One result per (model, backend, condition) of the predictions, in first-seen order."""
-    groups: dict[tuple[str, str, str], list[Prediction]] = defaultdict(list)
+    """One result per (model, backend, decoding, condition) of the predictions, in first-seen
+    order."""
+    groups: dict[tuple[str, str, str, str], list[Prediction]] = defaultdict(list)
     for line in lines:
-        groups[(line.model, line.backend, line.condition)].append(line)
+        groups[(line.model, line.backend, line.decoding, line.condition)].append(line)
     datasets = {line.dataset for line in lines}
     if len(datasets) > 1:
         raise InputError(f"the predictions mix datasets: {', '.join(sorted(datasets))}")
@@ -72,22 +73,22 @@ def score_predictions(
     host, software = machine(), versions()
     baseline: dict[str, RowScore] | None = None
     baseline_label = ""
-    for (model, backend, condition), group in groups.items():
+    for (model, backend, decoding, condition), group in groups.items():
         scores = [row_score(line) for line in group]
         by_id = {line.id: score for line, score in zip(group, scores, strict=True)}
         compared = None
         if baseline is None:
-            baseline, baseline_label = by_id, f"{model} [{condition}, {backend}]"
+            baseline, baseline_label = by_id, f"{model} [{condition}, {backend}, {decoding}]"
         else:
             compared = _compare(by_id, baseline, baseline_label, resamples, seed)
         audio_s = sum(line.audio_s for line in group)
-        elapsed_s = sum(line.elapsed_s or 0.0 for line in group)
+        elapsed_s = sum(_wall_s(line) for line in group)
         results.append(
             Result(
                 model=model,
                 backend=backend,
                 condition=condition,
-                decoding=group[0].decoding,
+                decoding=decoding,
                 data=group[0].data,
                 dataset=group[0].dataset,
                 split=group[0].split,
@@ -110,6 +111,13 @@ def score_predictions(
             )
         )
     return results
+
+
+def _wall_s(line: Prediction) -> float:
+    """The row's part of the run's decoding wall time (older files carry only elapsed_s)."""
+    if line.wall_share_s is not None:
+        return line.wall_share_s
+    return line.elapsed_s or 0.0
 
 
 def _breakdowns(

@@ -292,6 +292,9 @@ class Prediction(Record):
     split: str
     labels: RowLabels
     segments: tuple[Segment, ...] | None = None  # only when timestamps were asked for
+    # the wall time of the batch the row was decoded in, divided by its rows: not the clip's
+    # own time, but summed over a run they give its decoding wall time exactly (for RTFx)
+    wall_share_s: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -55,7 +55,11 @@ def test_bench_predicts_scores_and_resumes(dataset: Path, tmp_path: Path):
         ("bundled:tiny.en", "none"),
         ("bundled:tiny.en", "oracle"),
     }
-    assert all(x["prediction"] and x["elapsed_s"] > 0 and x["audio_s"] > 0 for x in lines)
+    assert all(x["prediction"] and x["wall_share_s"] > 0 and x["audio_s"] > 0 for x in lines)
+    # a clip's own time is measured only where it was decoded alone (oracle: a prompt per row)
+    assert all((x["elapsed_s"] is None) == (x["condition"] == "none") for x in lines)
+    none = [x for x in lines if x["condition"] == "none"]
+    assert len({x["wall_share_s"] for x in none}) == 1  # one batch of three, its time shared
     results = read_results(out / "results.json")
     assert results == run.results
     assert [(r.condition, r.rows, r.decoding) for r in results] == [
@@ -74,7 +78,9 @@ def test_bench_predicts_scores_and_resumes(dataset: Path, tmp_path: Path):
     # the second result is compared with the first on the same rows (a paired bootstrap)
     assert results[0].compared is None
     compared = results[1].compared
-    assert compared.baseline == "bundled:tiny.en [none, transformers]" and compared.rows == 3
+    assert (
+        compared.baseline == "bundled:tiny.en [none, transformers, greedy]" and compared.rows == 3
+    )
     difference = results[1].metrics["wer"].value - results[0].metrics["wer"].value
     assert compared.differences["wer"].value == pytest.approx(difference)
     assert 0.0 <= compared.differences["wer"].p_value <= 1.0

@@ -47,9 +47,9 @@ def test_leaderboard_ranks_by_wer_and_writes_every_format(tmp_path: Path):
     assert result.exit_code == 0, result.output
     table = (out / "leaderboard.md").read_text(encoding="utf-8").splitlines()
     assert table[2].startswith(
-        "| good | transformers | none | ds [test] | 3 | 20.0 | 0.0 (0.0–0.0) |"
+        "| good | transformers | greedy | none | ds [test] | 3 | 20.0 | 0.0 (0.0–0.0) |"
     )
-    assert table[3].startswith("| bad | transformers | none | ds [test] | 3 | 4.0 |")
+    assert table[3].startswith("| bad | transformers | greedy | none | ds [test] | 3 | 4.0 |")
     software, machine = (cell.strip() for cell in table[2].split("|")[-3:-1])
     assert software.startswith("devspeech ") and ", transformers " in software
     assert machine == f"{platform.processor() or platform.machine()} x{os.cpu_count()}"

@@ -1,0 +1,52 @@
+"""How a model decodes, a recorded condition of every prediction and result.
+
+- `greedy`: temperature 0, one beam, no fallback: the open ASR leaderboard's setting.
+- `fallback`: Whisper's temperature fallback (openai-whisper's and faster-whisper's default
+  loop): decode at 0, and again at 0.2, 0.4 ... 1.0 (sampling) while the text compresses
+  better than 2.4 (a loop) or its mean log-probability is under -1.
+- `beam:N`: beam search with N beams, temperature 0.
+
+Each backend maps these onto its own options; `greedy` is the same computation in all of
+them, so the same weights give the same text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from devspeech.errors import InputError
+
+DECODINGS = ("greedy", "fallback", "beam:N")
+
+
+@dataclass(frozen=True)
+class Decoding:
+    method: str = "greedy"  # greedy | fallback | beam
+    beams: int = 1
+
+    TEMPERATURES: ClassVar[tuple[float, ...]] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
+    COMPRESSION_RATIO_THRESHOLD: ClassVar[float] = 2.4
+    LOGPROB_THRESHOLD: ClassVar[float] = -1.0
+    SEED: ClassVar[int] = 0  # sampling at a raised temperature starts from this seed per batch
+
+    def __post_init__(self) -> None:
+        if self.method not in ("greedy", "fallback", "beam"):
+            raise InputError(f"--decoding {self.method!r}; choose one of {', '.join(DECODINGS)}")
+        if (self.method == "beam") != (self.beams > 1):
+            raise InputError("--decoding beam:N needs N of at least 2; greedy and fallback use 1")
+
+    @classmethod
+    def parse(cls, text: str) -> Decoding:
+        """ "greedy", "fallback" or "beam:5"."""
+        name, _, count = text.strip().partition(":")
+        if name == "beam":
+            if not count.isdigit():
+                raise InputError(f"--decoding {text!r}: write beam:N with N a number, e.g. beam:5")
+            return cls("beam", int(count))
+        if count:
+            raise InputError(f"--decoding {text!r}; choose one of {', '.join(DECODINGS)}")
+        return cls(name)
+
+    def __str__(self) -> str:
+        return f"beam:{self.beams}" if self.method == "beam" else self.method
