@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import shlex
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from devspeech.benchmark.normalize import (
@@ -91,6 +91,44 @@ def _occurrences(tokens: Sequence[str], needle: Sequence[str]) -> list[int]:
     return found
 
 
+class Vocabulary:
+    """The biasing terms in play, as code-token sequences indexed by their first token."""
+
+    def __init__(self, needles: Iterable[tuple[str, ...]] = ()) -> None:
+        self.by_first: dict[str, set[tuple[str, ...]]] = {}
+        self.tokens: set[str] = set()
+        for needle in needles:
+            if needle:
+                self.by_first.setdefault(needle[0], set()).add(needle)
+                # names, not the dots and brackets between them: an inserted "." is no term
+                self.tokens.update(t for t in needle if any(c.isalnum() for c in t))
+
+    @classmethod
+    def of(cls, terms: Iterable[str]) -> Vocabulary:
+        return cls(tuple(code_tokens(term)) for term in dict.fromkeys(terms))
+
+    def with_terms(self, needles: Iterable[tuple[str, ...]]) -> Vocabulary:
+        extra = [n for n in needles if n and n not in self.by_first.get(n[0], ())]
+        if not extra:
+            return self
+        joined = Vocabulary(extra)
+        for first, group in self.by_first.items():
+            joined.by_first.setdefault(first, set()).update(group)
+        joined.tokens |= self.tokens
+        return joined
+
+    def needles(self) -> list[tuple[str, ...]]:
+        return sorted(n for group in self.by_first.values() for n in group)
+
+    def candidates(self, tokens: Sequence[str]) -> list[tuple[str, ...]]:
+        """The terms whose first token occurs in `tokens` (in a stable order)."""
+        found = {n for t in set(tokens) for n in self.by_first.get(t, ())}
+        return sorted(found)
+
+    def has_token(self, token: str) -> bool:
+        return token in self.tokens
+
+
 def python_ast(text: str) -> str | None:
     """A dump of the code's AST (positions left out), or None when it does not parse.
 
@@ -155,8 +193,8 @@ RATES: dict[str, tuple[str, str]] = {
     "code_wer": ("code_errors", "code_ref"),
     "code_wer_folded": ("code_folded_errors", "code_folded_ref"),
     "keyword_recall": ("kw_tp", "kw_ref"),
-    "keyword_precision": ("kw_tp", "kw_hyp"),
-    "keyword_f1": ("kw_tp2", "kw_ref_hyp"),
+    "keyword_precision": ("kw_hyp_tp", "kw_hyp"),
+    "keyword_f1": ("kw_f1_num", "kw_f1_den"),
     "biased_wer": ("bias_errors", "bias_ref"),
     "unbiased_wer": ("unbias_errors", "unbias_ref"),
     "python_parse_rate": ("py_parses", "py_rows"),
@@ -186,6 +224,7 @@ def score_pair(
     prediction: str,
     *,
     keywords: Sequence[str] = (),
+    vocabulary: Vocabulary | None = None,
     kind: str = "prose",
     language: str = "",
     duration_s: float = 0.0,
@@ -212,13 +251,14 @@ def score_pair(
     counts["code_folded_errors"] = folded.errors
     counts["code_folded_ref"] = folded.reference_length
 
-    # keywords: occurrences in the code tokens, case-sensitive
-    tp = ref_n = hyp_n = 0
+    # keywords: occurrences in the code tokens, case-sensitive. Recall counts the row's own
+    # keywords; precision counts every biasing term in play (the row's keywords and
+    # `vocabulary`: the dataset's keywords and the prompt's terms), so a term written where
+    # it was not said counts against it.
+    tp = ref_n = 0
     biased = [False] * len(ref_code)
-    keyword_vocabulary: set[str] = set()
-    for keyword in dict.fromkeys(keywords):
-        needle = code_tokens(keyword)
-        keyword_vocabulary.update(needle)
+    own = {tuple(code_tokens(k)) for k in keywords} - {()}
+    for needle in own:
         in_ref = _occurrences(ref_code, needle)
         in_hyp = _occurrences(hyp_code, needle)
         for start in in_ref:
@@ -226,11 +266,17 @@ def score_pair(
                 biased[i] = True
         tp += min(len(in_ref), len(in_hyp))
         ref_n += len(in_ref)
-        hyp_n += len(in_hyp)
-    counts.update(kw_tp=tp, kw_ref=ref_n, kw_hyp=hyp_n, kw_tp2=2 * tp, kw_ref_hyp=ref_n + hyp_n)
+    hyp_tp = hyp_n = 0
+    terms = vocabulary.with_terms(own) if vocabulary is not None else Vocabulary(own)
+    for needle in terms.candidates(hyp_code):
+        in_hyp = len(_occurrences(hyp_code, needle))
+        hyp_tp += min(len(_occurrences(ref_code, needle)), in_hyp)
+        hyp_n += in_hyp
+    counts.update(kw_tp=tp, kw_ref=ref_n, kw_hyp_tp=hyp_tp, kw_hyp=hyp_n)
+    counts.update(kw_f1_num=tp + hyp_tp, kw_f1_den=ref_n + hyp_n)
     bias_errors = sum(op != "=" for op, b in zip(code.ref_ops, biased, strict=True) if b)
     unbias_errors = sum(op != "=" for op, b in zip(code.ref_ops, biased, strict=True) if not b)
-    bias_insertions = sum(t in keyword_vocabulary for t in code.inserted)
+    bias_insertions = sum(terms.has_token(t) for t in code.inserted)
     counts["bias_errors"] = bias_errors + bias_insertions
     counts["bias_ref"] = sum(biased)
     counts["unbias_errors"] = unbias_errors + len(code.inserted) - bias_insertions

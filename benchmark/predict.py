@@ -139,6 +139,7 @@ def predict_batch(
             split=labels["split"],
             labels=clip.labels,
             segments=transcript.segments,
+            prompt=prompt,
         )
         for clip, transcript in zip(batch, transcripts, strict=True)
     ]

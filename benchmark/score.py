@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from devspeech.benchmark.bootstrap import bootstrap, paired_bootstrap
-from devspeech.benchmark.metrics import RATES, RowScore, score_pair
+from devspeech.benchmark.metrics import RATES, RowScore, Vocabulary, score_pair
 from devspeech.benchmark.predict import read_predictions
 from devspeech.benchmark.results import machine, versions
 from devspeech.errors import InputError
@@ -35,12 +35,26 @@ COMPARED_METRICS = (
 )
 
 
-def row_score(line: Prediction) -> RowScore:
+def dataset_vocabulary(lines: Iterable[Prediction]) -> Vocabulary:
+    """Every keyword of the predicted rows: the biasing terms a model could write."""
+    return Vocabulary.of(k for line in lines for k in line.labels.keywords)
+
+
+def prompt_terms(prompt: str | None) -> tuple[str, ...]:
+    """The terms of a glossary or keyword prompt (comma-separated)."""
+    return tuple(t.strip() for t in (prompt or "").split(",") if t.strip())
+
+
+def row_score(line: Prediction, vocabulary: Vocabulary | None = None) -> RowScore:
     labels = line.labels
+    terms = vocabulary or Vocabulary()
+    if line.prompt:
+        terms = terms.with_terms(Vocabulary.of(prompt_terms(line.prompt)).needles())
     return score_pair(
         line.reference,
         line.prediction,
         keywords=labels.keywords,
+        vocabulary=terms,
         kind=labels.kind,
         language=labels.language,
         duration_s=labels.duration_s or line.audio_s,
@@ -73,8 +87,9 @@ def score_predictions(
     host, software = machine(), versions()
     baseline: dict[str, RowScore] | None = None
     baseline_label = ""
+    vocabulary = dataset_vocabulary(lines)
     for (model, backend, decoding, condition), group in groups.items():
-        scores = [row_score(line) for line in group]
+        scores = [row_score(line, vocabulary) for line in group]
         by_id = {line.id: score for line, score in zip(group, scores, strict=True)}
         compared = None
         if baseline is None:

@@ -295,6 +295,7 @@ class Prediction(Record):
     # the wall time of the batch the row was decoded in, divided by its rows: not the clip's
     # own time, but summed over a run they give its decoding wall time exactly (for RTFx)
     wall_share_s: float | None = None
+    prompt: str | None = None  # the text prompt the model was given, if any
 
 
 @dataclass(frozen=True, slots=True)

@@ -198,3 +198,46 @@ def test_bootstrap_interval_brackets_the_corpus_rate_and_is_seeded():
     assert same.difference.value == 0 and same.p_value == 1.0
     with pytest.raises(ValueError, match="same rows"):
         paired_bootstrap(rows, better[:3], "wer")
+
+
+def _line(
+    row_id: str,
+    reference: str,
+    prediction: str,
+    keywords: tuple[str, ...],
+    prompt: str | None = None,
+):  # type: ignore[no-untyped-def]
+    from devspeech.records import Prediction, RowLabels
+
+    return Prediction(
+        id=row_id, model="m", backend="transformers", condition="glossary" if prompt else "none",
+        decoding="greedy", reference=reference, prediction=prediction, audio_s=2.0,
+        elapsed_s=None, dataset="dir:x:test", data="ds", split="test",
+        labels=RowLabels(kind="prose", keywords=keywords), prompt=prompt,
+    )  # fmt: skip
+
+
+def test_a_prompt_induced_false_keyword_lowers_precision():
+    from devspeech.benchmark.score import score_predictions
+
+    reference = "Run the tests with pytest before you push."
+    written = "Run the tests with pytest before you push useState."  # a glossary term, unsaid
+    # against the row's own keywords alone, precision could never fall
+    alone = score_pair(reference, written, keywords=("pytest",))
+    assert corpus_rate([alone], "keyword_precision") == 1.0
+    lines = [
+        _line("a", reference, written, ("pytest",), prompt="useState, kubectl, pytest"),
+        _line("b", "Call kubectl to list pods.", "Call kubectl to list pods.", ("kubectl",),
+              prompt="useState, kubectl, pytest"),
+    ]  # fmt: skip
+    result = score_predictions(lines, resamples=50)[0]
+    # pytest and kubectl written where said; useState written where nobody said it
+    assert result.metrics["keyword_precision"].value == pytest.approx(2 / 3)
+    assert result.metrics["keyword_recall"].value == 1.0
+    assert result.metrics["keyword_f1"].value == pytest.approx((2 + 2) / (2 + 3))
+    # a keyword of another row of the dataset written here counts too, prompt or not
+    crossed = [_line("a", reference, reference + " kubectl", ("pytest",)),
+               _line("b", "Call kubectl to list pods.", "Call kubectl.", ("kubectl",))]  # fmt: skip
+    assert score_predictions(crossed, resamples=50)[0].metrics[
+        "keyword_precision"
+    ].value == pytest.approx(2 / 3)
