@@ -146,6 +146,9 @@ def bench(
         bar.close()  # type: ignore[attr-defined]
     source = run.source
     failures = ", ".join(f"{k}: {v}" for k, v in source.failures.items()) or "none"
+    if source.failed:
+        more = sum(source.failures.values()) - len(source.failed)
+        failures += f" ({', '.join(source.failed)}{f' and {more} more' if more > 0 else ''})"
     click.echo(
         f"{source.name} [{source.split}]: {run.rows} rows, "
         f"{run.predicted} predicted, {run.skipped} already done, failures {failures}"

@@ -39,7 +39,8 @@ TEXT_COLUMNS = ("text", "transcription", "sentence")
 
 
 def _text_column(columns: Iterable[str]) -> str | None:
-    return next((c for c in TEXT_COLUMNS if c in columns), None)
+    present = set(columns)  # a generator would be used up by the first `in`
+    return next((c for c in TEXT_COLUMNS if c in present), None)
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,20 @@ class EvalSource:
     kinds: tuple[str, ...] = ()
     strict: bool = False
     failures: Counter[str] = field(default_factory=Counter)
+    failed: list[str] = field(default_factory=list)  # names of what failed, the first MAX_NAMED
+    skipped_files: list[str] = field(default_factory=list)  # files the source could not list
+
+    def note_failure(self, reason: str, name: str) -> None:
+        self.failures[reason] += 1
+        if len(self.failed) < MAX_NAMED:
+            self.failed.append(name)
+
+    def reset_failures(self) -> None:
+        """Start a pass: files skipped at listing are failures of every pass."""
+        self.failures.clear()
+        self.failed.clear()
+        for name in self.skipped_files:
+            self.note_failure("no transcript", name)
 
     def expected_rows(self) -> int | None:
         """How many rows a pass will yield, where that is known before reading them."""
@@ -117,7 +132,7 @@ class EvalSource:
             except InputError as error:
                 if self.strict:
                     raise InputError(f"{self.name}: row {item.id}: {error}") from None
-                self.failures["corrupt audio"] += 1
+                self.note_failure("corrupt audio", item.id)
                 continue
             kept += 1
             labels = item.labels
@@ -127,12 +142,17 @@ class EvalSource:
 
     def first_clip(self) -> Clip:
         """The first row that decodes (for a warm-up); InputError when there is none."""
-        before = Counter(self.failures)
+        before, named = Counter(self.failures), list(self.failed)
         clip = next((c for c in self.clips() if isinstance(c, Clip)), None)
         corrupt = self.failures["corrupt audio"] - before["corrupt audio"]
-        self.failures = before  # peeking counts nothing
+        names = self.failed[len(named) :]
+        self.failures, self.failed = before, named  # peeking counts nothing
         if clip is None:
-            why = f" ({corrupt} row(s) skipped as corrupt audio)" if corrupt else ""
+            why = (
+                f" ({corrupt} row(s) skipped as corrupt audio: {', '.join(names)})"
+                if corrupt
+                else ""
+            )
             raise InputError(f"{self.name} ({self.split}) has no rows to benchmark{why}")
         return clip
 
@@ -255,41 +275,165 @@ def load_hub_dataset(
     )
 
 
+METADATA_FILES = ("metadata.jsonl", "metadata.csv")
+MAX_NAMED = 20  # skipped files named in a result (the count is always complete)
+
+
+@dataclass(frozen=True)
+class Recording:
+    """One file of a recordings folder and what its metadata says about it."""
+
+    path: Path
+    text: str
+    kind: str | None = None
+    language: str | None = None
+    keywords: tuple[str, ...] | None = None
+
+
+def recording_labels(recording: Recording) -> RowLabels:
+    """Labels for a person's recording; kind and keywords it lacks are derived with the
+    corpus stage's own functions, so every metric is filled."""
+    from devspeech.corpus.guess import guess_kind
+    from devspeech.corpus.keywords import extract_keywords
+
+    text = recording.text
+    kind = recording.kind or guess_kind(text)
+    keywords = recording.keywords
+    if keywords is None:
+        keywords = extract_keywords(text, kind) if kind in ("code", "shell", "prose") else ()
+    language = recording.language
+    if language is None:
+        language = {"shell": "bash", "code": "python" if _parses(text) else ""}.get(kind, "")
+    return RowLabels(kind=kind, language=language, keywords=tuple(keywords), engine="recording")
+
+
+def _parses(text: str) -> bool:
+    import ast
+
+    stripped = text.strip()
+    try:
+        ast.parse(stripped + ("\n pass" if stripped.endswith(":") else ""))
+    except SyntaxError:
+        return False
+    return True
+
+
+def _keywords_field(value: Any, where: str) -> tuple[str, ...] | None:
+    """A list, a JSON list, or terms separated by semicolons; None when absent."""
+    import json
+
+    if value is None or value == "":
+        return None
+    if isinstance(value, list):
+        return tuple(str(v) for v in value)
+    text = str(value).strip()
+    if text.startswith("["):
+        try:
+            return tuple(str(v) for v in json.loads(text))
+        except json.JSONDecodeError:
+            raise InputError(f"{where}: keywords {text!r} is not a JSON list") from None
+    return tuple(t.strip() for t in text.split(";") if t.strip())
+
+
+def read_recordings(folder: Path) -> tuple[list[Recording], list[str]]:
+    """The recordings of a folder and the audio files skipped (no transcript), by layout:
+    an audiofolder (metadata.jsonl or metadata.csv with file_name and transcription/text/
+    sentence, optional kind, language and keywords) or audio files with same-named .txt."""
+    import csv
+    import json
+
+    metadata = next((folder / n for n in METADATA_FILES if (folder / n).is_file()), None)
+    if metadata is None:
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+        found = [
+            Recording(p, p.with_suffix(".txt").read_text(encoding="utf-8").strip())
+            for p in files
+            if p.with_suffix(".txt").is_file()
+        ]
+        skipped = [p.name for p in files if not p.with_suffix(".txt").is_file()]
+        return found, skipped
+    if metadata.suffix == ".jsonl":
+        entries = []
+        for number, line in enumerate(metadata.read_text(encoding="utf-8").splitlines(), 1):
+            if line.strip():
+                try:
+                    entries.append((number, json.loads(line)))
+                except json.JSONDecodeError:
+                    raise InputError(f"{metadata}:{number} is not JSON") from None
+    else:
+        with metadata.open(encoding="utf-8", newline="") as handle:
+            entries = list(enumerate(csv.DictReader(handle), 2))
+    found = []
+    listed: set[Path] = set()
+    for number, entry in entries:
+        where = f"{metadata.name}:{number}"
+        if not isinstance(entry, dict) or not entry.get("file_name"):
+            raise InputError(f"{where}: no file_name")
+        column = _text_column(k for k, v in entry.items() if v not in (None, ""))
+        if column is None:
+            raise InputError(f"{where}: no {' or '.join(TEXT_COLUMNS)}")
+        path = folder / str(entry["file_name"])
+        listed.add(path.resolve())
+        if not path.is_file():
+            raise InputError(f"{where}: {entry['file_name']} does not exist")
+        kind = entry.get("kind") or None
+        if kind is not None and kind not in ("code", "shell", "prose"):
+            raise InputError(f"{where}: kind {kind!r} is not code, shell or prose")
+        found.append(
+            Recording(path, str(entry[column]).strip(), kind, entry.get("language") or None,
+                      _keywords_field(entry.get("keywords"), where))
+        )  # fmt: skip
+    unlisted = sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.suffix.lower() in AUDIO_SUFFIXES and p.resolve() not in listed
+    )
+    return found, unlisted
+
+
 def load_audio_dir(folder: Path, limit: int | None = None, strict: bool = False) -> EvalSource:
-    """Recordings (wav/flac/ogg) each with a same-named .txt holding what was said."""
+    """A person's recordings: an audiofolder with metadata, or audio with same-named .txt."""
     if not folder.is_dir():
         raise InputError(f"{folder} is not a folder")
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
-    if not files:
-        raise InputError(f"{folder} holds no {', '.join(AUDIO_SUFFIXES)} files")
+    recordings, skipped = read_recordings(folder)
+    if not recordings:
+        why = f" ({len(skipped)} audio file(s) without a transcript)" if skipped else ""
+        raise InputError(
+            f"{folder} holds no recordings: audio files ({', '.join(AUDIO_SUFFIXES)}) with "
+            f"same-named .txt transcripts, or a metadata.jsonl/metadata.csv{why}"
+        )
     digest = hashlib.sha256()
-    for path in files:
-        transcript = path.with_suffix(".txt")
-        if not transcript.is_file():
-            raise InputError(f"{path.name} has no transcript {transcript.name}")
-        text = transcript.read_text(encoding="utf-8").strip()
-        digest.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
-        digest.update(text.encode())
+    for recording in recordings:
+        digest.update(recording.path.name.encode())
+        digest.update(hashlib.sha256(recording.path.read_bytes()).digest())
+        digest.update(recording.text.encode())
 
     def rows() -> Iterator[EvalItem]:
-        for path in files:
-            text = path.with_suffix(".txt").read_text(encoding="utf-8").strip()
-            yield EvalItem(path.stem, path.read_bytes(), text, RowLabels())
+        for recording in recordings:
+            item_id = recording.path.relative_to(folder).with_suffix("").as_posix()
+            yield EvalItem(
+                item_id, recording.path.read_bytes(), recording.text, recording_labels(recording)
+            )
 
-    return EvalSource(
+    source = EvalSource(
         str(folder),
         "recordings",
         f"audio-dir:{digest.hexdigest()[:16]}",
         rows,
-        len(files),
+        len(recordings),
         limit,
         (),
         strict,
     )
+    source.skipped_files = skipped
+    source.reset_failures()
+    return source
 
 
 def is_recordings_dir(folder: Path) -> bool:
-    """Audio files with same-named .txt transcripts (not an audiofolder's metadata.csv)."""
+    """An audiofolder with metadata, or audio files with same-named .txt transcripts."""
+    if any((folder / name).is_file() for name in METADATA_FILES):
+        return True
     return any(
         p.suffix.lower() in AUDIO_SUFFIXES and p.with_suffix(".txt").is_file()
         for p in folder.iterdir()

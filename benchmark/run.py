@@ -115,7 +115,9 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
                         run.predicted += len(group)
                 if progress is not None:
                     progress(spec.text, len(batch), source.expected_rows())
-    run.results = score_file(path, options.resamples, options.seed, dict(source.failures))
+    run.results = score_file(
+        path, options.resamples, options.seed, dict(source.failures), tuple(source.failed)
+    )
     write_results(run.results, output / RESULTS_FILE)
     return run
 
@@ -134,7 +136,7 @@ def _todo(
         return all((*run_key, c, row_id) in done for c in conditions)
 
     rows = 0
-    source.failures.clear()  # each pass reads every row: count one pass's failures
+    source.reset_failures()  # each pass reads every row: count one pass's failures
     for clip in source.clips(finished):
         rows += 1
         if isinstance(clip, Clip):

@@ -74,6 +74,7 @@ def score_predictions(
     resamples: int = 1000,
     seed: int = 0,
     failures: dict[str, int] | None = None,
+    failed: tuple[str, ...] = (),
 ) -> list[Result]:
     """One result per (model, backend, decoding, condition) of the predictions, in first-seen
     order."""
@@ -109,6 +110,7 @@ def score_predictions(
                 split=group[0].split,
                 rows=len(group),
                 failures=dict(failures or {}),
+                failed=tuple(failed),
                 metrics=_metrics(scores, RATES, resamples, seed),
                 counts=Counts(
                     substitutions=sum(s.substitutions for s in scores),
@@ -176,6 +178,7 @@ def score_file(
     resamples: int = 1000,
     seed: int = 0,
     failures: dict[str, int] | None = None,
+    failed: tuple[str, ...] = (),
     expect_dataset: str | None = None,
 ) -> list[Result]:
     lines = list(read_predictions(path))
@@ -185,4 +188,4 @@ def score_file(
         raise InputError(
             f"{path} holds predictions for {lines[0].dataset}, not for {expect_dataset}"
         )
-    return score_predictions(lines, resamples, seed, failures)
+    return score_predictions(lines, resamples, seed, failures, failed)

@@ -377,3 +377,4 @@ class Result(Record):
     compared: Comparison | None
     versions: dict[str, str]
     machine: Machine
+    failed: tuple[str, ...] = ()  # the rows or files behind `failures`, the first 20 named

@@ -165,6 +165,7 @@ def test_faster_whisper_backend_and_own_recordings(tmp_path: Path):
     )
     run = run_bench(options, tmp_path / "bench")
     assert run.results[0].failures == {"corrupt audio": 1}
+    assert run.results[0].failed == ("broken",)  # named, not only counted
     assert run.results[0].backend == "faster-whisper"
     prediction = _lines(tmp_path / "bench" / "predictions.jsonl")[0]["prediction"]
     assert "test" in prediction.lower()
@@ -250,3 +251,48 @@ def test_glossary_files_become_one_prompt(tmp_path: Path):
     terms.write_text("# nothing but a comment\n", encoding="utf-8")
     with pytest.raises(InputError, match="holds no terms"):
         read_glossary(terms)
+
+
+def test_an_audiofolder_of_recordings_gets_every_label(tmp_path: Path):
+    import soundfile as sf
+
+    from devspeech.corpus.keywords import extract_keywords
+
+    folder = tmp_path / "voice"
+    (folder / "takes").mkdir(parents=True)
+    tone = (0.1 * np.sin(np.arange(16_000) / 10)).astype(np.float32)
+    for name in ("a", "b", "c", "d"):
+        sf.write(folder / "takes" / f"{name}.wav", tone, 16_000)
+    sf.write(folder / "stray.wav", tone, 16_000)  # on no metadata line: skipped and named
+    rows = [
+        {"file_name": "takes/a.wav", "transcription": "kubectl get pods -n prod"},
+        {"file_name": "takes/b.wav", "text": "x = np.array(values)"},
+        {"file_name": "takes/c.wav", "sentence": "Run the tests with pytest before you push."},
+        {"file_name": "takes/d.wav", "text": "useState(0)", "kind": "code",
+         "language": "javascript", "keywords": ["useState"]},
+    ]  # fmt: skip
+    (folder / "metadata.jsonl").write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    source = load_audio_dir(folder)
+    items = {i.id: i for i in source.items()}
+    labels = {k: (i.labels.kind, i.labels.language, i.labels.keywords) for k, i in items.items()}
+    assert labels == {
+        "takes/a": ("shell", "bash", extract_keywords("kubectl get pods -n prod", "shell")),
+        "takes/b": ("code", "python", extract_keywords("x = np.array(values)", "code")),
+        "takes/c": ("prose", "", extract_keywords(rows[2]["sentence"], "prose")),
+        "takes/d": ("code", "javascript", ("useState",)),
+    }
+    assert all(labels[k][2] for k in labels)  # every row has keywords to recall
+    assert source.failures == {"no transcript": 1} and source.failed == ["stray.wav"]
+    # the same folder as metadata.csv, keywords separated by semicolons
+    (folder / "metadata.jsonl").unlink()
+    (folder / "metadata.csv").write_text(
+        "file_name,transcription,kind,keywords\n"
+        "takes/a.wav,kubectl get pods -n prod,,\n"
+        "takes/d.wav,useState(0),code,useState;React\n"
+    )
+    items = {i.id: i for i in load_audio_dir(folder).items()}
+    assert items["takes/a"].labels.kind == "shell"
+    assert items["takes/d"].labels.keywords == ("useState", "React")
+    (folder / "metadata.csv").write_text("file_name,transcription\ntakes/zz.wav,hello\n")
+    with pytest.raises(InputError, match=r"metadata.csv:2: takes/zz.wav does not exist"):
+        load_audio_dir(folder)
