@@ -94,6 +94,13 @@ def done_keys(path: Path, fingerprint: str) -> set[Key]:
     return done
 
 
+def recorded_revisions(path: Path) -> dict[str, str]:
+    """The model revision each model's earlier predictions in `path` came from."""
+    if not path.is_file():
+        return {}
+    return {line.model: line.model_revision for line in read_predictions(path)}
+
+
 def batches(clips: Iterable[Clip], size: int) -> Iterator[list[Clip]]:
     """`size` clips at a time, short and long-form rows apart (one decodes with timestamps);
     holds at most two partial batches, whatever the number of rows."""
@@ -140,6 +147,7 @@ def predict_batch(
             labels=clip.labels,
             segments=transcript.segments,
             prompt=prompt,
+            model_revision=labels.get("model_revision", ""),
         )
         for clip, transcript in zip(batch, transcripts, strict=True)
     ]

@@ -24,9 +24,11 @@ from devspeech.benchmark.predict import (
     predict_batch,
     prompt_for,
     read_glossary,
+    recorded_revisions,
 )
 from devspeech.benchmark.results import RESULTS_FILE, write_results
 from devspeech.benchmark.score import score_file
+from devspeech.errors import InputError
 from devspeech.records import Result
 
 
@@ -67,6 +69,7 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     """Predict every (model, condition, row) not already in output/predictions.jsonl, then score."""
     from devspeech.benchmark.backends import DecodeOptions, load_backend, resolve_backend
     from devspeech.benchmark.models import parse_spec
+    from devspeech.benchmark.models.adapter import model_revision
 
     specs = [parse_spec(m) for m in options.models]  # every spec checked before any work
     method = Decoding.parse(options.decoding)
@@ -80,17 +83,25 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     path = output / PREDICTIONS_FILE
     drop_partial_line(path)
     done = done_keys(path, source.fingerprint)
+    recorded = recorded_revisions(path)
     run = BenchRun(source)
     decoding = DecodeOptions(
         options.device, options.compute_type, options.max_new_tokens, decoding=method
     )
     with path.open("a", encoding="utf-8") as sink:
         for spec in specs:
+            revision = model_revision(spec)
+            if recorded.get(spec.text, revision) not in (revision, ""):
+                raise InputError(
+                    f"{path} holds predictions of {spec.text} from other weights "
+                    f"({recorded[spec.text][:23]}, now {revision[:23]}); write to another folder"
+                )
             run_key = (spec.text, resolve_backend(options.backend, spec), str(method))
             labels = {
                 "model": spec.text,
                 "backend": run_key[1],
                 "decoding": run_key[2],
+                "model_revision": revision,
                 "dataset": source.fingerprint,
                 "data": source.name,
                 "split": source.split,

@@ -111,6 +111,7 @@ def score_predictions(
                 rows=len(group),
                 failures=dict(failures or {}),
                 failed=tuple(failed),
+                model_revision=group[0].model_revision,
                 metrics=_metrics(scores, RATES, resamples, seed),
                 counts=Counts(
                     substitutions=sum(s.substitutions for s in scores),

@@ -296,6 +296,7 @@ class Prediction(Record):
     # own time, but summed over a run they give its decoding wall time exactly (for RTFx)
     wall_share_s: float | None = None
     prompt: str | None = None  # the text prompt the model was given, if any
+    model_revision: str = ""  # the weights' hash or the Hub commit (benchmark model_revision)
 
 
 @dataclass(frozen=True, slots=True)
@@ -378,3 +379,4 @@ class Result(Record):
     versions: dict[str, str]
     machine: Machine
     failed: tuple[str, ...] = ()  # the rows or files behind `failures`, the first 20 named
+    model_revision: str = ""  # the weights' hash or the Hub commit the predictions came from

@@ -19,7 +19,7 @@ from devspeech.benchmark.models.spec import ModelSpec, transformers_location
 from devspeech.errors import InputError
 
 BASE_FILE = "base.json"
-WEIGHT_SUFFIXES = (".safetensors", ".bin")
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".onnx")
 
 
 @cache
@@ -50,6 +50,22 @@ def base_fingerprint(location: str) -> str:
     if isinstance(cached, str):
         return f"hub:{location}@{Path(cached).parent.name}"
     return f"hub:{location}"
+
+
+def model_revision(spec: ModelSpec) -> str:
+    """What exactly a spec names, for results: the pinned weights of a bundled model, the
+    seed of a random one, a hash of a folder's weight files (an adapter's with its base's),
+    or the cached snapshot commit of a Hub id."""
+    if spec.kind == "bundled":
+        from devspeech.benchmark.models.bundled import BUNDLED
+
+        return f"sha256:{BUNDLED[spec.location].model_sha256}"
+    if spec.kind == "random":
+        return f"random:{spec.location}:seed0"
+    if spec.kind == "peft":
+        assert spec.base is not None
+        return f"{base_fingerprint(spec.location)}+{model_revision(spec.base)}"
+    return base_fingerprint(spec.location)
 
 
 def write_base_record(adapter: Path, base_spec: str, location: str) -> None:
