@@ -184,6 +184,13 @@ def test_card_front_matter_parses_and_matches_the_features(corpus: Path, tmp_pat
     counts = {s["name"]: s["num_examples"] for s in front["dataset_info"]["splits"]}
     assert counts == {s: sum(1 for _ in read_rows(out, s, columns=["id"])) for s in splits}
     assert '"corpus_sha256"' in text and "MIT: " in text
+    # the acoustic conditions the default augmentation produced, from the rows themselves
+    snr = [r["augmentation"]["snr_db"] for s in splits for r in read_rows(out, s, ["augmentation"])]
+    heard = sorted(v for v in snr if v is not None)
+    assert heard and heard[0] >= 10.0 and heard[-1] <= 35.0  # a desk, not a street
+    line = next(x for x in text.splitlines() if x.startswith("- Noise on "))
+    assert f"range {heard[0]:.2f}-{heard[-1]:.2f})" in line
+    assert "Pearsons, Bennett and Fidell 1977" in text
 
 
 PIPER = GenerateOptions(engines=("piper",), rooms=4, rows_per_shard=5, limit=12, seed=3)
