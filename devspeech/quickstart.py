@@ -18,7 +18,7 @@ class QuickstartOptions:
     packages: tuple[str, ...] = ("click", "devspeech")
     stdlib_modules: tuple[str, ...] = ("json", "argparse", "pathlib", "subprocess", "shutil")
     help_of: tuple[str, ...] = ("git", "pip", "python3", "tar", "grep", "ls", "cp", "curl", "ssh")
-    speech_rows: int = 160
+    speech_rows: int = 200
     engines: tuple[str, ...] = ("espeak", "kokoro", "piper")
     workers: int = 2
     bench_model: str = "bundled:tiny.en"
@@ -72,6 +72,7 @@ def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, 
 
 def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # type: ignore[no-untyped-def]
     from devspeech.generator.api import GenerateOptions, RunOptions, format_summary, generate
+    from devspeech.generator.plan import SplitFractions
 
     dataset = options.output / "dataset"
     echo(
@@ -87,6 +88,8 @@ def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # ty
             rows_per_shard=40,
             rooms=16,
             seed=options.seed,
+            # a test split big enough for intervals a few points wide, not tens
+            splits=SplitFractions(validation=0.05, test=0.25, test_heldout=0.1),
         ),
         RunOptions(workers=options.workers, overwrite=True, progress=True),
     )

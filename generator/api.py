@@ -23,7 +23,7 @@ from devspeech.dataset import DATA_DIR, RECIPE_FILE, STATE_DIR, shard_files, wri
 from devspeech.errors import InputError
 from devspeech.generator.augment import AUGMENT_LEVELS
 from devspeech.generator.card import collect_stats, write_card
-from devspeech.generator.plan import ShardPlan, plan_shards
+from devspeech.generator.plan import ShardPlan, SplitFractions, plan_shards
 from devspeech.generator.render import Renderer, RenderSetup
 from devspeech.generator.rooms import room_bank
 from devspeech.generator.voices import get_engine, select_voices, split_pools
@@ -54,6 +54,7 @@ class GenerateOptions:
     rooms: int = 48
     rows_per_shard: int = 500
     seed: int = 0
+    splits: SplitFractions = field(default_factory=SplitFractions)
 
     def __post_init__(self) -> None:
         if self.augment not in AUGMENT_LEVELS:
@@ -168,6 +169,7 @@ def prepare(
         longform_fraction=options.longform_fraction,
         heldout=bool(pools.heldout),
         rows_per_shard=options.rows_per_shard,
+        fractions=options.splits,
     )
     babble = tuple(
         u.spoken for u in sorted(utterances, key=lambda u: u.id)[:BABBLE_LINES] if u.kind == "prose"

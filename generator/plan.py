@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from devspeech.dataset import shard_name
+from devspeech.errors import InputError
 from devspeech.records import Utterance
 from devspeech.seeding import derive_seed, item_rng
 
@@ -20,9 +21,16 @@ LONGFORM_MAX_S = 30.0
 
 @dataclass(frozen=True)
 class SplitFractions:
+    """The share of utterances each evaluation split gets; train has the rest."""
+
     validation: float = 0.05
     test: float = 0.05
     test_heldout: float = 0.05
+
+    def __post_init__(self) -> None:
+        shares = (self.validation, self.test, self.test_heldout)
+        if min(shares) < 0 or sum(shares) >= 1:
+            raise InputError("split fractions must be at least 0 and leave some rows to train")
 
 
 @dataclass(frozen=True)

@@ -46,8 +46,9 @@ def test_quickstart_runs_every_stage_at_small_scale(tmp_path: Path, use_model_ca
         QuickstartOptions(output=tmp_path / "qs", utterances=80, speech_rows=40), echo=lines.append
     )
     train = list(read_rows(written["dataset"], "train", columns=["speaker"]))
-    assert len(train) >= 20
-    assert {r["speaker"]["engine"] for r in train} == {"espeak"}  # piper is held out
+    test = list(read_rows(written["dataset"], "test", columns=["id"]))
+    assert len(train) >= 10 and len(test) >= 6  # a quarter of the utterances are for test
+    assert {r["speaker"]["engine"] for r in train} == {"espeak", "kokoro"}  # piper is held out
     assert (written["dataset"] / "README.md").is_file()
     assert any(line.startswith("[2/4] generator") for line in lines)
     assert any(
@@ -59,8 +60,9 @@ def test_quickstart_runs_every_stage_at_small_scale(tmp_path: Path, use_model_ca
         line.startswith("[4/4] benchmark: bundled:tiny.en and the fine-tuned") for line in lines
     )
     board = (written["leaderboard"] / "leaderboard.md").read_text(encoding="utf-8")
-    assert "| bundled:tiny.en | transformers | none |" in board
-    assert "| bundled:tiny.en | transformers | glossary |" in board
+    pin = "sha256:1a5afae06a4d"  # the bundled tiny.en's pinned weights
+    assert f"| bundled:tiny.en | {pin} | transformers | greedy | none |" in board
+    assert f"| bundled:tiny.en | {pin} | transformers | greedy | glossary |" in board
     tuned = str(written["tuned"])
-    assert f"| {tuned} | transformers | none |" in board
+    assert f"| {tuned} | sha256:" in board
     assert (written["tuned"] / "adapter_model.safetensors").is_file()
