@@ -38,13 +38,21 @@ def read_jsonl(path: Path, from_dict: Any) -> Iterator[R]:
     """Yield records built by `from_dict`; a bad line raises an error naming file and line."""
     if not path.is_file():
         raise InputError(f"{path}: no such file")
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"{path}:{number}: not UTF-8 text (is it a JSON Lines file of records?)"
+                ) from None
             if not line.strip():
                 continue
             try:
                 yield from_dict(json.loads(line))
             except json.JSONDecodeError as error:
-                raise InputError(f"{path}:{number}: not valid JSON ({error.msg})") from None
+                raise InputError(
+                    f"{path}:{number}: not valid JSON (column {error.colno}: {error.msg})"
+                ) from None
             except RecordError as error:
                 raise InputError(f"{path}:{number}: {error}") from None

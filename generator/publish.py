@@ -195,6 +195,8 @@ def publish(
         }
     except HfHubHTTPError as err:
         raise PublishError(_refusal(repo, err)) from err
+    except _network_errors() as err:
+        raise PublishError(_unreachable(api.endpoint, err)) from err
     result = PublishResult(repo_url=str(url))
     operations: list[Any] = []
     for local in files:
@@ -226,11 +228,33 @@ def publish(
             repo_type="dataset",
             revision=options.revision,
         )
-    except (HfHubHTTPError, RuntimeError, OSError) as err:
+    except (HfHubHTTPError, RuntimeError) as err:
         # an LFS upload that fails arrives as a RuntimeError caused by the HTTP error
         raise PublishError(_refusal(repo, err) + "; rerun to resume") from err
+    except _network_errors() as err:
+        raise PublishError(_unreachable(api.endpoint, err) + "; rerun to resume") from err
     result.commit_url = commit.commit_url
     return result
+
+
+def _network_errors() -> tuple[type[BaseException], ...]:
+    """What a lost connection raises: OSError, and the HTTP client's transport errors."""
+    import importlib
+
+    errors: list[type[BaseException]] = [OSError]
+    # huggingface_hub has used requests, httpx and httpx2 as its client
+    for module, name in (("httpx2", "TransportError"), ("httpx", "TransportError"),
+                         ("requests", "RequestException")):  # fmt: skip
+        try:
+            errors.append(getattr(importlib.import_module(module), name))
+        except (ImportError, AttributeError):
+            continue
+    return tuple(errors)
+
+
+def _unreachable(endpoint: str, err: BaseException) -> str:
+    detail = str(err).splitlines()[0] if str(err) else type(err).__name__
+    return f"cannot reach {endpoint} ({type(err).__name__}: {detail}); check the network"
 
 
 def _refusal(repo: str, err: BaseException) -> str:

@@ -159,3 +159,19 @@ def test_incomplete_or_edited_folders_are_refused(dataset: Path, tmp_path: Path)
         check_dataset(copy / "data")
     result = CliRunner().invoke(cli, ["publish", str(dataset), "--repo-id", "no-owner"])
     assert result.exit_code == 2 and "expected OWNER/NAME" in result.output
+
+
+def test_no_network_is_one_clear_error(dataset: Path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    options = PublishOptions(
+        repo_id="me/devspeech", token="hf_test", endpoint=f"http://127.0.0.1:{port}"
+    )
+    with pytest.raises(
+        PublishError,
+        match=rf"^cannot reach http://127.0.0.1:{port} \(ConnectError: .*\); check the network$",
+    ):
+        publish(dataset, options)
