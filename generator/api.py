@@ -217,9 +217,11 @@ def generate(
 
         load_noise_dir(options.noise_dir)  # fail before any work on a bad noise file
     recipe = recipe_of(options, utterances_path)
-    _claim_output(output, recipe, run.overwrite)
     state = output / STATE_DIR
+    # engines, voices and the plan are checked before the folder is claimed, so a bad option
+    # leaves no recipe behind to refuse the corrected rerun
     setup, shards = prepare(options, utterances, state)
+    _claim_output(output, recipe, run.overwrite)
     if setup.rooms:
         room_bank(setup.seed, setup.rooms, setup.cache_dir, workers=run.workers)
     mine = [s for i, s in enumerate(shards) if i % run.num_shards == run.shard_index]

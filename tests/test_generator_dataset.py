@@ -274,6 +274,9 @@ def test_bad_inputs_name_what_is_wrong(corpus: Path, tmp_path: Path):
         generate(
             corpus, tmp_path / "a", GenerateOptions(engines=("espeak",), voices=("en-us+nobody",))
         )
+    # the failed run claimed nothing: the corrected rerun into the same folder goes ahead
+    assert not (tmp_path / "a").exists()
+    generate(corpus, tmp_path / "a", GenerateOptions(engines=("espeak",), rooms=2, limit=2))
     noise = tmp_path / "noise"
     noise.mkdir()
     (noise / "fan.wav").write_bytes(b"RIFF not really a wav")
