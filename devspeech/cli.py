@@ -102,6 +102,12 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except DevspeechError as error:
             raise click.ClickException(str(error)) from None
+        except KeyboardInterrupt:
+            click.echo(
+                "\ninterrupted: what was finished is kept; rerun the same command to go on",
+                err=True,
+            )
+            ctx.exit(130)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

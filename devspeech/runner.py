@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -78,6 +79,9 @@ _QUEUE: Any = None  # the worker's end of the progress queue, set by _init_worke
 def _init_worker(progress: Any) -> None:
     global _QUEUE
     _QUEUE = progress
+    # Ctrl-C reaches the whole process group: the parent stops the pool and says so once;
+    # workers must not each print a traceback
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _report_to_parent(value: Any) -> None:

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -265,6 +266,30 @@ def test_killed_run_resumes_to_the_same_dataset(corpus: Path, tmp_path: Path):
     done = subprocess.run(command, capture_output=True, text=True, check=True)
     assert "1 already complete" in done.stdout
     assert _bytes(killed) == _bytes(reference)
+
+
+def test_ctrl_c_is_one_line_and_the_rerun_goes_on(corpus: Path, tmp_path: Path):
+    """SIGINT to the whole process group (what a terminal's Ctrl-C sends) once the first
+    shard is in place: one line, exit 130, no worker traceback; the rerun finishes."""
+    out = tmp_path / "ds"
+    command = [sys.executable, "-m", "devspeech", "generate", str(corpus), "-o", str(out),
+               "--engines", "espeak", "--rooms", "2", "--rows-per-shard", "2", "--workers", "2"]  # fmt: skip
+    child = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )  # fmt: skip
+    while not shard_files(out) and child.poll() is None:
+        time.sleep(0.05)  # waiting for an event, not measuring time
+    os.killpg(child.pid, signal.SIGINT)
+    output = child.communicate()[0].decode()
+    if child.returncode == 0:
+        pytest.skip("the run finished before the interrupt arrived")
+    assert child.returncode == 130, output
+    assert "Traceback" not in output and "KeyboardInterrupt" not in output
+    assert output.rstrip().endswith("rerun the same command to go on")
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (out / "README.md").is_file()
 
 
 def test_bad_inputs_name_what_is_wrong(corpus: Path, tmp_path: Path):
