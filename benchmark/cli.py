@@ -74,6 +74,9 @@ from devspeech.cli import comma_list
 @click.option("--kinds", default=None, help="Only these kinds (code, shell, prose).")
 @click.option("--strict", is_flag=True, help="Fail on a corrupt audio row instead of counting it.")
 @click.option(
+    "--allow-partial", is_flag=True, help="Read a dataset whose generation has not finished."
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
@@ -99,6 +102,7 @@ def bench(
     limit,
     kinds,
     strict,
+    allow_partial,
     output,
 ) -> None:
     """Transcribe a dataset with Whisper models and score them for developer speech."""
@@ -125,6 +129,7 @@ def bench(
         limit=limit,
         kinds=comma_list(kinds),
         strict=strict,
+        allow_partial=allow_partial,
         seed=ctx.obj.seed if ctx.obj else 0,
     )
     bars: dict[str, object] = {}

@@ -25,6 +25,7 @@ from devspeech.audio import SAMPLE_RATE, decode_16k
 from devspeech.dataset import (
     RECIPE_FILE,
     count_rows,
+    is_complete,
     read_records,
     shard_files,
     splits_present,
@@ -223,10 +224,16 @@ def load_dataset_dir(
     limit: int | None = None,
     kinds: tuple[str, ...] = (),
     strict: bool = False,
+    allow_partial: bool = False,
 ) -> EvalSource:
     recipe = root / RECIPE_FILE
     if not recipe.is_file():
         raise InputError(f"{root} is not a devspeech dataset (no {RECIPE_FILE})")
+    if not allow_partial and not is_complete(root):
+        raise InputError(
+            f"{root} is an unfinished dataset (no card yet); finish it with the same "
+            "devspeech generate command, or pass --allow-partial to read what is there"
+        )
     if not shard_files(root, split):
         present = splits_present(root)
         has = f"it has {', '.join(present)}" if present else "it has no shards"
@@ -447,6 +454,7 @@ def load_eval_set(
     limit: int | None = None,
     kinds: tuple[str, ...] = (),
     strict: bool = False,
+    allow_partial: bool = False,
 ) -> EvalSource:
     if (data is None) == (audio_dir is None):
         raise InputError("give exactly one of --data (a dataset folder or Hub id) and --audio-dir")
@@ -456,7 +464,7 @@ def load_eval_set(
     folder = Path(data).expanduser()
     if folder.is_dir():
         if (folder / RECIPE_FILE).is_file():
-            return load_dataset_dir(folder, split, limit, kinds, strict)
+            return load_dataset_dir(folder, split, limit, kinds, strict, allow_partial)
         if is_recordings_dir(folder):
             return load_audio_dir(folder, limit, strict)
         return load_hub_dataset(str(folder), split, limit, kinds, strict)

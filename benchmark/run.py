@@ -49,6 +49,7 @@ class BenchOptions:
     limit: int | None = None
     kinds: tuple[str, ...] = ()
     strict: bool = False
+    allow_partial: bool = False  # read a dataset the generator has not finished
     resamples: int = 1000
     seed: int = 0
 
@@ -76,8 +77,9 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     check_conditions(options.conditions)
     glossary = read_glossary(options.glossary) if "glossary" in options.conditions else ""
     source = load_eval_set(
-        options.data, options.audio_dir, options.split, options.limit, options.kinds, options.strict
-    )
+        options.data, options.audio_dir, options.split, options.limit, options.kinds,
+        options.strict, options.allow_partial,
+    )  # fmt: skip
     warm_up = source.first_clip()
     output.mkdir(parents=True, exist_ok=True)
     path = output / PREDICTIONS_FILE

@@ -26,6 +26,14 @@ SPLITS = ("train", "validation", "test", "test_heldout")
 DATA_DIR = "data"
 RECIPE_FILE = "recipe.json"
 STATE_DIR = ".devspeech"  # a writer's bookkeeping: failures per shard, progress
+CARD_FILE = "README.md"  # written last: a dataset without its card is unfinished
+
+
+def is_complete(root: Path) -> bool:
+    """Whether the generator finished the dataset: it writes the card after the last shard."""
+    return (root / RECIPE_FILE).is_file() and (root / CARD_FILE).is_file()
+
+
 BATCH_ROWS = 64
 
 

@@ -78,6 +78,9 @@ from devspeech.cli import comma_list
     show_default=True,
     help="Each recording counts as this many generated rows.",
 )
+@click.option(
+    "--allow-partial", is_flag=True, help="Train on a dataset whose generation has not finished."
+)
 @click.option("--device", default="cpu", show_default=True)
 @click.option(
     "--precision",
@@ -107,7 +110,7 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
         timestamp_fraction=flags["timestamp_fraction"], prompt_fraction=flags["prompt_fraction"],
         general_data=None if flags["general_data"] == "none" else flags["general_data"],
         general_fraction=flags["general_fraction"], recordings=flags["recordings"],
-        recordings_weight=flags["recordings_weight"],
+        recordings_weight=flags["recordings_weight"], allow_partial=flags["allow_partial"],
         seed=settings.seed if settings else 0,
     )  # fmt: skip
     control = TrainControl(

@@ -36,18 +36,20 @@ class Example:
         return len(self.segments) > 1
 
 
-def read_split(location: str, split: str) -> list[EvalItem]:
-    """Every row of a split: of a devspeech dataset folder, a Hub id or a folder `datasets`
-    reads, or (whatever the split) a folder of recordings with .txt transcripts."""
-    return list(load_eval_set(location, None, split, strict=True).items())
+def read_split(location: str, split: str, allow_partial: bool = False) -> list[EvalItem]:
+    """Every row of a split: of a devspeech dataset folder (finished, unless `allow_partial`),
+    a Hub id or a folder `datasets` reads, or (whatever the split) a folder of recordings."""
+    return list(
+        load_eval_set(location, None, split, strict=True, allow_partial=allow_partial).items()
+    )
 
 
-def optional_split(location: str, split: str) -> list[EvalItem]:
+def optional_split(location: str, split: str, allow_partial: bool = False) -> list[EvalItem]:
     """Like read_split, but an empty list when the source has no such split."""
     if Path(location).expanduser().is_dir() and is_recordings_dir(Path(location).expanduser()):
         return []  # a folder of recordings is one split, the one trained on
     try:
-        return read_split(location, split)
+        return read_split(location, split, allow_partial)
     except InputError:
         return []
 

@@ -42,6 +42,7 @@ class FinetuneOptions:
     general_fraction: float = 0.3
     recordings: str | None = None  # a person's own recordings, trained on with a weight
     recordings_weight: int = 4  # each recording counts as this many generated rows
+    allow_partial: bool = False  # train on a dataset the generator has not finished
     max_grad_norm: float = 1.0
     seed: int = 0
 

@@ -159,7 +159,7 @@ class _Data:
 
 
 def _load_data(options: FinetuneOptions) -> _Data:
-    train = read_split(options.data, "train")
+    train = read_split(options.data, "train", options.allow_partial)
     recordings = read_split(options.recordings, "train") if options.recordings else []
     general, general_check = [], []
     if options.general_data:
@@ -172,8 +172,8 @@ def _load_data(options: FinetuneOptions) -> _Data:
         general_check = optional_split(location, "test_heldout") or optional_split(
             location, "validation"
         )
-    return _Data(train, general, optional_split(options.data, "validation"), general_check,
-                 recordings)  # fmt: skip
+    validation = optional_split(options.data, "validation", options.allow_partial)
+    return _Data(train, general, validation, general_check, recordings)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from speech_data import spoken_dataset
 
-from devspeech.benchmark.data import Clip, load_audio_dir
+from devspeech.benchmark.data import Clip, load_audio_dir, load_eval_set
 from devspeech.benchmark.models import parse_spec
 from devspeech.benchmark.results import read_results
 from devspeech.benchmark.run import BenchOptions, run_bench
@@ -296,3 +296,23 @@ def test_an_audiofolder_of_recordings_gets_every_label(tmp_path: Path):
     (folder / "metadata.csv").write_text("file_name,transcription\ntakes/zz.wav,hello\n")
     with pytest.raises(InputError, match=r"metadata.csv:2: takes/zz.wav does not exist"):
         load_audio_dir(folder)
+
+
+def test_an_unfinished_dataset_is_refused_unless_allowed(dataset: Path, tmp_path: Path):
+    from devspeech.finetune.examples import read_split
+
+    partial = tmp_path / "partial"
+    shutil.copytree(dataset, partial)
+    (partial / "README.md").unlink()  # the card is written last: no card, not finished
+    with pytest.raises(InputError, match=r"partial is an unfinished dataset \(no card yet\)"):
+        load_eval_set(str(partial), None, "test")
+    with pytest.raises(InputError, match="--allow-partial"):
+        read_split(str(partial), "train")
+    allowed = load_eval_set(str(partial), None, "test", allow_partial=True)
+    assert len(list(allowed.items())) == len(
+        list(load_eval_set(str(dataset), None, "test").items())
+    )
+    result = CliRunner().invoke(
+        cli, ["bench", "--model", "random:80", "--data", str(partial), "-o", str(tmp_path / "b")]
+    )
+    assert result.exit_code == 1 and "unfinished dataset" in result.output
