@@ -69,10 +69,12 @@ Progress = Callable[[str, int, int | None], None]  # (model, rows just done, row
 def run_bench(options: BenchOptions, output: Path, progress: Progress | None = None) -> BenchRun:
     """Predict every (model, condition, row) not already in output/predictions.jsonl, then score."""
     from devspeech.benchmark.backends import DecodeOptions, load_backend, resolve_backend
-    from devspeech.benchmark.models import parse_spec
+    from devspeech.benchmark.models import check_available, parse_spec
     from devspeech.benchmark.models.adapter import model_revision
 
     specs = [parse_spec(m) for m in options.models]  # every spec checked before any work
+    for spec in specs:
+        check_available(spec)
     method = Decoding.parse(options.decoding)
     check_conditions(options.conditions)
     glossary = read_glossary(options.glossary) if "glossary" in options.conditions else ""

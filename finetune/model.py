@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from devspeech.benchmark.models import ModelSpec, parse_spec, transformers_location
+from devspeech.benchmark.models import ModelSpec, check_available, parse_spec, transformers_location
 from devspeech.errors import InputError
 from devspeech.finetune.options import FinetuneOptions
 
@@ -42,6 +42,7 @@ def base_spec(text: str) -> ModelSpec:
         raise InputError(f"{text} is a CTranslate2 folder; fine-tune from transformers weights")
     if spec.kind == "peft":
         raise InputError(f"{text} is an adapter; fine-tune from its base model ({spec.base})")
+    check_available(spec)
     return spec
 
 

@@ -316,3 +316,26 @@ def test_an_unfinished_dataset_is_refused_unless_allowed(dataset: Path, tmp_path
         cli, ["bench", "--model", "random:80", "--data", str(partial), "-o", str(tmp_path / "b")]
     )
     assert result.exit_code == 1 and "unfinished dataset" in result.output
+
+
+def test_a_hub_model_that_cannot_be_had_fails_at_once(monkeypatch: pytest.MonkeyPatch, tmp_path):
+    import socket
+
+    from devspeech.benchmark.models import check_available
+
+    spec = parse_spec("openai/whisper-nonexistent")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # nothing cached
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(InputError, match="not in the Hugging Face cache and HF_HUB_OFFLINE is set"):
+        check_available(spec)
+    monkeypatch.delenv("HF_HUB_OFFLINE")
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    import huggingface_hub.constants as constants
+
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(constants, "ENDPOINT", f"http://127.0.0.1:{port}")
+    with pytest.raises(InputError, match=r"the Hub cannot be reached \(ConnectError"):
+        check_available(spec)
+    check_available(parse_spec("bundled:tiny.en"))  # local specs need nothing

@@ -97,6 +97,43 @@ def parse_spec(text: str) -> ModelSpec:
     raise _unknown(text, "no such folder, and not an owner/name Hub id")
 
 
+def check_available(spec: ModelSpec) -> None:
+    """Fail fast, with one line, on a Hub model that cannot be had: not cached and the Hub
+    offline or unreachable, or no such repository. (transformers would otherwise retry for
+    minutes and warn at every try.) Local and bundled specs are always available."""
+    if spec.base is not None:
+        check_available(spec.base)
+    if spec.kind != "hub":
+        return
+    import os
+
+    from huggingface_hub import HfApi, try_to_load_from_cache
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
+
+    if isinstance(try_to_load_from_cache(spec.location, "config.json"), str):
+        return
+    from huggingface_hub import constants
+
+    offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+    if offline or constants.HF_HUB_OFFLINE:
+        raise InputError(
+            f"{spec.text} is not in the Hugging Face cache and HF_HUB_OFFLINE is set; download "
+            "it where there is a network, or give a local model folder"
+        )
+    try:
+        HfApi().model_info(spec.location, timeout=15)
+    except RepositoryNotFoundError:
+        raise InputError(f"{spec.text}: no such model on the Hub (or it is private)") from None
+    except HfHubHTTPError as error:
+        raise InputError(f"{spec.text}: the Hub refused ({str(error).splitlines()[0]})") from None
+    except Exception as error:  # the HTTP client's connection errors have no common base
+        raise InputError(
+            f"{spec.text} is not in the Hugging Face cache and the Hub cannot be reached "
+            f"({type(error).__name__}: {error}); download it where there is a network, or "
+            "give a local model folder"
+        ) from None
+
+
 def transformers_location(spec: ModelSpec) -> str:
     """A path or Hub id that transformers' from_pretrained loads (for PEFT: the base)."""
     if spec.kind == "bundled":
