@@ -266,6 +266,9 @@ def mine(
         summary.files_skipped.update(scan.skipped)
         summary.documents += len(scan.documents)
         produced = 0
+        read = 0
+        filtered: Counter[str] = Counter()
+        skipped = Counter(scan.skipped)
         bar = tqdm(
             total=len(scan.documents),
             desc=scan.label[:40],
@@ -279,7 +282,10 @@ def mine(
                 bar.update(1)
                 if result.file_problem:
                     summary.files_skipped[result.file_problem] += 1
+                    skipped[result.file_problem] += 1
                     continue
+                read += 1
+                filtered.update(result.filtered)
                 summary.filtered.update(result.filtered)
                 summary.candidates += sum(result.filtered.values()) + len(result.utterances)
                 produced += len(result.utterances)
@@ -295,17 +301,25 @@ def mine(
                         seen_folded.add(folded)
                         pool.append(utterance)
         if not produced:
-            raise NothingMinedError(_nothing_minable(scan, summary))
+            raise NothingMinedError(_nothing_mined(scan.label, read, filtered, skipped))
     summary.pool.update(u.kind for u in pool)
     chosen = balanced_sample(pool, options.limit, options.mix, options.seed)
     summary.written.update(u.kind for u in chosen)
     return chosen, summary
 
 
-def _nothing_minable(scan: SourceScan, summary: MineSummary) -> str:
-    detail = ", ".join(f"{n} {reason}" for reason, n in summary.files_skipped.most_common(3))
-    files = f"{len(scan.documents)} minable file(s)"
-    return f"{scan.label}: nothing minable ({files}{'; skipped: ' + detail if detail else ''})"
+def _nothing_mined(label: str, read: int, filtered: Counter[str], skipped: Counter[str]) -> str:
+    """Why a source gave no utterance: what was read, what the filters took, what was skipped."""
+    parts = [f"{read} file(s) read"]
+    if filtered:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in filtered.most_common(3))
+        parts.append(f"all {sum(filtered.values())} candidate line(s) filtered out ({reasons})")
+    elif read:
+        parts.append("no line in them looks like code, a command or a sentence")
+    if skipped:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in skipped.most_common(3))
+        parts.append(f"file(s) skipped: {reasons}")
+    return f"{label}: no utterances ({'; '.join(parts)})"
 
 
 def format_summary(summary: MineSummary, output: Path) -> str:

@@ -155,7 +155,18 @@ def test_missing_package_is_refused() -> None:
 def test_source_with_nothing_minable_is_refused(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
     (tmp_path / "empty" / "data.csv").write_text("a,b\n1,2\n")
-    with pytest.raises(NothingMinedError, match="nothing minable"):
+    with pytest.raises(
+        NothingMinedError,
+        match=r"directory .*empty: no utterances \(0 file\(s\) read; file\(s\) skipped: "
+        r"1 unsupported file type\)$",
+    ):
+        _mine(tmp_path / "empty")
+    (tmp_path / "empty" / "notes.md").write_text("Hello there.\n\nSee you soon.\n")
+    with pytest.raises(
+        NothingMinedError,
+        match=r"no utterances \(1 file\(s\) read; all 2 candidate line\(s\) filtered out "
+        r"\(2 not a sentence\); file\(s\) skipped: 1 unsupported file type\)$",
+    ):
         _mine(tmp_path / "empty")
 
 
