@@ -251,65 +251,74 @@ def _label(row: Result) -> str:
 def plot(rows: Sequence[Result], out: Path) -> dict[str, list[Path]]:
     """Per dataset split: error rate against speed, and error rate per kind with 95%
     intervals; points are numbered and the legend names each (model, condition, backend,
-    decoding) with the dataset and split, so no label sits on another; axes start at 0."""
+    decoding), the title the dataset and split, so no label sits on another; axes from 0."""
     import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
 
     written: dict[str, list[Path]] = {}
     for index, group in enumerate(group_results(rows), 1):
-        files = written.setdefault(group.dataset, [])
-        stem = f"{index}-{group.slug}"  # numbered: two datasets may share a name
-        figure, axes = plt.subplots(figsize=(8, 4.8))
-        for number, row in enumerate(group.rows, 1):
-            score = rank_score(row)
-            if score == float("inf") or not row.rtfx:
-                continue
-            axes.scatter(row.rtfx, 100 * score, label=f"{number}: {_label(row)}")
-            axes.annotate(str(number), (row.rtfx, 100 * score), fontsize=8,
-                          xytext=(4, 4), textcoords="offset points")  # fmt: skip
-        axes.set_xlim(left=0)
-        axes.set_ylim(bottom=0)
-        axes.set_xlabel("RTFx (audio s per transcription s)")
-        axes.set_ylabel("mean per-kind error rate %")
-        axes.set_title(f"Accuracy against speed — {group.title}", fontsize=10)
-        if axes.collections:
-            axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        figure.tight_layout()
-        path = out / f"{stem}-speed.png"
-        figure.savefig(path, dpi=120)
-        plt.close(figure)
-        files.append(path)
-
-        kinds = [c for c in HEADLINES if c.key in RANKED_BY]
-        figure, axes = plt.subplots(figsize=(8, 4.8))
-        width = 0.8 / max(1, len(group.rows))
-        for i, row in enumerate(group.rows):
-            values, lows, highs = [], [], []
-            for column in kinds:
-                metric = column.get(row)
-                known = None not in (metric.value, metric.low, metric.high)
-                values.append(100 * metric.value if metric.value is not None else 0.0)
-                lows.append(100 * (metric.value - metric.low) if known else 0.0)  # type: ignore[operator]
-                highs.append(100 * (metric.high - metric.value) if known else 0.0)  # type: ignore[operator]
-            positions = [k + i * width for k in range(len(kinds))]
-            axes.bar(positions, values, width, yerr=[lows, highs], capsize=3,
-                     label=f"{i + 1}: {_label(row)}")  # fmt: skip
-        axes.set_xticks(
-            [k + width * (len(group.rows) - 1) / 2 for k in range(len(kinds))],
-            ["prose: WER", "code rows: code WER", "shell rows: code WER"],
-        )
-        axes.set_ylim(bottom=0)
-        axes.set_ylabel("error rate % (95% interval)")
-        axes.set_title(f"Errors by kind of speech — {group.title}", fontsize=10)
-        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-        figure.tight_layout()
-        path = out / f"{stem}-kinds.png"
-        figure.savefig(path, dpi=120)
-        plt.close(figure)
-        files.append(path)
+        stem = out / f"{index}-{group.slug}"  # numbered: two datasets may share a name
+        written[group.dataset] = [_speed_plot(group, stem), _kinds_plot(group, stem)]
     return written
+
+
+def _save(figure: Any, axes: Any, title: str, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    axes.set_ylim(bottom=0)
+    axes.set_title(title, fontsize=10)
+    if axes.get_legend_handles_labels()[0]:
+        axes.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+    return path
+
+
+def _speed_plot(group: Group, stem: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(figsize=(8, 4.8))
+    for number, row in enumerate(group.rows, 1):
+        score = rank_score(row)
+        if score == float("inf") or not row.rtfx:
+            continue
+        axes.scatter(row.rtfx, 100 * score, label=f"{number}: {_label(row)}")
+        axes.annotate(str(number), (row.rtfx, 100 * score), fontsize=8,
+                      xytext=(4, 4), textcoords="offset points")  # fmt: skip
+    axes.set_xlim(left=0)
+    axes.set_xlabel("RTFx (audio s per transcription s)")
+    axes.set_ylabel("mean per-kind error rate %")
+    title = f"Accuracy against speed — {group.title}"
+    return _save(figure, axes, title, stem.with_name(stem.name + "-speed.png"))
+
+
+def _kinds_plot(group: Group, stem: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    kinds = [c for c in HEADLINES if c.key in RANKED_BY]
+    figure, axes = plt.subplots(figsize=(8, 4.8))
+    width = 0.8 / max(1, len(group.rows))
+    for i, row in enumerate(group.rows):
+        estimates = [column.get(row) for column in kinds]
+        values = [100 * (e.value or 0.0) for e in estimates]
+        spans = [
+            (100 * (e.value - e.low), 100 * (e.high - e.value))
+            if e.value is not None and e.low is not None and e.high is not None
+            else (0.0, 0.0)
+            for e in estimates
+        ]
+        positions = [k + i * width for k in range(len(kinds))]
+        axes.bar(positions, values, width, yerr=list(zip(*spans, strict=True)), capsize=3,
+                 label=f"{i + 1}: {_label(row)}")  # fmt: skip
+    axes.set_xticks(
+        [k + width * (len(group.rows) - 1) / 2 for k in range(len(kinds))],
+        ["prose: WER", "code rows: code WER", "shell rows: code WER"],
+    )
+    axes.set_ylabel("error rate % (95% interval)")
+    title = f"Errors by kind of speech — {group.title}"
+    return _save(figure, axes, title, stem.with_name(stem.name + "-kinds.png"))
 
 
 def build_leaderboard(paths: Sequence[Path], out: Path) -> tuple[list[Result], list[Path]]:
