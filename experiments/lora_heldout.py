@@ -54,6 +54,9 @@ def main() -> None:
     parser.add_argument("--lora-layers", default="all", help="lora: all, or decoder alone.")
     parser.add_argument("--steps", type=int, default=600)
     parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument(
+        "--timestamp-fraction", type=float, default=0.2, help="Rows trained with timestamps."
+    )
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
@@ -90,6 +93,7 @@ def main() -> None:
         learning_rate=args.lr, batch_size=args.batch_size, max_steps=args.steps,
         warmup_steps=max(1, args.steps // 12), eval_every=max(1, args.steps // 6),
         eval_rows=48, general_data=str(out / "general"), seed=args.seed,
+        timestamp_fraction=args.timestamp_fraction,
     )  # fmt: skip
     if not (run / "run.json").is_file() or '"complete"' not in (run / "run.json").read_text():
         stage(f"fine-tune ({args.method}, {args.steps} steps)")
@@ -161,7 +165,8 @@ def render(tables: dict[str, list[Result]], options: FinetuneOptions, seconds: f
         f"bundled:tiny.en, {options.method} ({options.lora_layers} layers), "
         f"{options.max_steps} steps of {options.batch_size}, "
         f"lr {options.learning_rate}, general fraction {options.general_fraction}, "
-        f"seed {options.seed}; whole experiment {seconds / 60:.0f} min on this machine",
+        f"timestamp fraction {options.timestamp_fraction}, seed {options.seed}; "
+        f"{seconds / 60:.0f} min on this machine for the stages this invocation ran",
         "",
     ]
     for name, (base, tuned) in tables.items():
