@@ -34,6 +34,10 @@ from devspeech.errors import InputError
 from devspeech.records import Augmentation, DatasetRow, RowLabels, Segment
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
+
+
+class MissingSplit(InputError):
+    """The source exists but has no rows for the split asked for."""
 # the transcript column of common datasets: devspeech and LibriSpeech, audiofolder
 # metadata, Common Voice
 TEXT_COLUMNS = ("text", "transcription", "sentence")
@@ -237,7 +241,7 @@ def load_dataset_dir(
     if not shard_files(root, split):
         present = splits_present(root)
         has = f"it has {', '.join(present)}" if present else "it has no shards"
-        raise InputError(f"{root} has no {split} shards under data/ ({has})")
+        raise MissingSplit(f"{root} has no {split} shards under data/ ({has})")
     fingerprint = hashlib.sha256(recipe.read_bytes()).hexdigest()[:16]
     return EvalSource(
         str(root),
@@ -263,6 +267,8 @@ def load_hub_dataset(
     try:
         dataset = load_dataset(repo_id, split=split)
     except Exception as error:  # datasets raises many types for a missing repo or split
+        if "split" in str(error).lower() and split in str(error):
+            raise MissingSplit(f"{repo_id} has no {split} split ({error})") from None
         raise InputError(f"cannot load {repo_id} split {split}: {error}") from None
     if _text_column(dataset.column_names) is None or "audio" not in dataset.column_names:
         raise InputError(

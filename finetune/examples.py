@@ -13,8 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from devspeech.benchmark.data import EvalItem, is_recordings_dir, load_eval_set
-from devspeech.errors import InputError
+from devspeech.benchmark.data import EvalItem, MissingSplit, is_recordings_dir, load_eval_set
 from devspeech.records import Segment
 from devspeech.seeding import derive_seed, item_rng
 
@@ -50,7 +49,7 @@ def optional_split(location: str, split: str, allow_partial: bool = False) -> li
         return []  # a folder of recordings is one split, the one trained on
     try:
         return read_split(location, split, allow_partial)
-    except InputError:
+    except MissingSplit:  # any other problem (unreadable, unfinished) is the user's to see
         return []
 
 
