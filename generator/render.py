@@ -22,6 +22,7 @@ from devspeech.records import AudioData, DatasetRow, Segment, Speaker, WordTimin
 from devspeech.seeding import item_rng
 
 _LONGFORM_SPEECH_S = LONGFORM_MAX_S * 0.88  # room for the slowest speed perturbation
+_BABBLE: dict[tuple[object, ...], tuple[np.ndarray, ...]] = {}  # this process's babble clips
 
 
 @dataclass(frozen=True)
@@ -50,19 +51,32 @@ class Renderer:
     """One unit's state: engines reset, the room bank, babble talkers and noise files."""
 
     def __init__(self, setup: RenderSetup) -> None:
-        for name in sorted({v.engine for v in (*setup.pools.seen, *setup.pools.heldout)}):
-            get_engine(name).fresh_state()
+        engines = sorted({v.engine for v in (*setup.pools.seen, *setup.pools.heldout)})
         self.setup = setup
         self.level = LEVELS[setup.augment]
         rooms = room_bank(setup.seed, setup.rooms, setup.cache_dir) if setup.rooms else []
         noise = load_noise_dir(setup.noise_dir) if setup.noise_dir else []
-        self.acoustics = Acoustics(tuple(rooms), self._babble(), tuple(noise))
+        babble = self._babble()
+        # rows start from the state a new process has, whether the babble was spoken now
+        # or kept from an earlier shard of this process
+        for name in engines:
+            get_engine(name).fresh_state()
+        self.acoustics = Acoustics(tuple(rooms), babble, tuple(noise))
 
     def _babble(self) -> tuple[np.ndarray, ...]:
         """Other voices of this run, spoken once per process from a fixed list of lines."""
         voices = [v for v in self.setup.pools.seen if v.engine == "espeak"] or list(
             self.setup.pools.seen
         )
+        key = (self.setup.seed, self.setup.babble_lines, tuple(v.key for v in voices))
+        if key not in _BABBLE:
+            _BABBLE.clear()  # one run's babble at a time
+            for name in sorted({v.engine for v in voices}):
+                get_engine(name).fresh_state()
+            _BABBLE[key] = self._speak_babble(voices)
+        return _BABBLE[key]
+
+    def _speak_babble(self, voices: list[Voice]) -> tuple[np.ndarray, ...]:
         clips = []
         for i, line in enumerate(self.setup.babble_lines):
             rng = item_rng(self.setup.seed, "babble", i)
