@@ -18,7 +18,7 @@ class QuickstartOptions:
     packages: tuple[str, ...] = ("click", "devspeech")
     stdlib_modules: tuple[str, ...] = ("json", "argparse", "pathlib", "subprocess", "shutil")
     help_of: tuple[str, ...] = ("git", "pip", "python3", "tar", "grep", "ls", "cp", "curl", "ssh")
-    speech_rows: int = 200
+    speech_rows: int = 160
     engines: tuple[str, ...] = ("espeak", "kokoro", "piper")
     workers: int = 2
     bench_model: str = "bundled:tiny.en"
