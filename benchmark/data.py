@@ -38,6 +38,8 @@ AUDIO_SUFFIXES = (".wav", ".flac", ".ogg")
 
 class MissingSplit(InputError):
     """The source exists but has no rows for the split asked for."""
+
+
 # the transcript column of common datasets: devspeech and LibriSpeech, audiofolder
 # metadata, Common Voice
 TEXT_COLUMNS = ("text", "transcription", "sentence")
