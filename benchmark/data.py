@@ -308,6 +308,7 @@ class Recording:
 def recording_labels(recording: Recording) -> RowLabels:
     """Labels for a person's recording; kind and keywords it lacks are derived with the
     corpus stage's own functions, so every metric is filled."""
+    from devspeech.benchmark.metrics import python_ast
     from devspeech.corpus.guess import guess_kind
     from devspeech.corpus.keywords import extract_keywords
 
@@ -318,19 +319,9 @@ def recording_labels(recording: Recording) -> RowLabels:
         keywords = extract_keywords(text, kind) if kind in ("code", "shell", "prose") else ()
     language = recording.language
     if language is None:
-        language = {"shell": "bash", "code": "python" if _parses(text) else ""}.get(kind, "")
+        parses = python_ast(text) is not None
+        language = {"shell": "bash", "code": "python" if parses else ""}.get(kind, "")
     return RowLabels(kind=kind, language=language, keywords=tuple(keywords), engine="recording")
-
-
-def _parses(text: str) -> bool:
-    import ast
-
-    stripped = text.strip()
-    try:
-        ast.parse(stripped + ("\n pass" if stripped.endswith(":") else ""))
-    except SyntaxError:
-        return False
-    return True
 
 
 def _keywords_field(value: Any, where: str) -> tuple[str, ...] | None:

@@ -79,11 +79,13 @@ def read_predictions(path: Path) -> Iterator[Prediction]:
                 raise InputError(f"{path}:{number}: not a prediction ({error})") from None
 
 
-def done_keys(path: Path, fingerprint: str) -> set[Key]:
-    """Predictions already made; refuses a file from another dataset."""
+def done_keys(path: Path, fingerprint: str) -> tuple[set[Key], dict[str, str]]:
+    """Predictions already made, and the model revision each model's came from, in one read
+    of the file; refuses a file from another dataset."""
     done: set[Key] = set()
+    revisions: dict[str, str] = {}
     if not path.is_file():
-        return done
+        return done, revisions
     for line in read_predictions(path):
         if line.dataset != fingerprint:
             raise InputError(
@@ -91,14 +93,8 @@ def done_keys(path: Path, fingerprint: str) -> set[Key]:
                 f"{fingerprint}); write to another folder"
             )
         done.add((line.model, line.backend, line.decoding, line.condition, line.id))
-    return done
-
-
-def recorded_revisions(path: Path) -> dict[str, str]:
-    """The model revision each model's earlier predictions in `path` came from."""
-    if not path.is_file():
-        return {}
-    return {line.model: line.model_revision for line in read_predictions(path)}
+        revisions[line.model] = line.model_revision
+    return done, revisions
 
 
 def batches(clips: Iterable[Clip], size: int) -> Iterator[list[Clip]]:

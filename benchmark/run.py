@@ -24,7 +24,6 @@ from devspeech.benchmark.predict import (
     predict_batch,
     prompt_for,
     read_glossary,
-    recorded_revisions,
 )
 from devspeech.benchmark.results import RESULTS_FILE, write_results
 from devspeech.benchmark.score import score_file
@@ -86,8 +85,7 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     output.mkdir(parents=True, exist_ok=True)
     path = output / PREDICTIONS_FILE
     drop_partial_line(path)
-    done = done_keys(path, source.fingerprint)
-    recorded = recorded_revisions(path)
+    done, recorded = done_keys(path, source.fingerprint)
     run = BenchRun(source)
     decoding = DecodeOptions(
         options.device, options.compute_type, options.max_new_tokens, decoding=method

@@ -40,16 +40,28 @@ def dataset_vocabulary(lines: Iterable[Prediction]) -> Vocabulary:
     return Vocabulary.of(k for line in lines for k in line.labels.keywords)
 
 
+def terms_in_play(
+    vocabulary: Vocabulary, prompt: str | None, merged: dict[str | None, Vocabulary] | None = None
+) -> Vocabulary:
+    """`vocabulary` with the prompt's terms; `merged` keeps one merge per distinct prompt."""
+    if merged is not None and prompt in merged:
+        return merged[prompt]
+    terms = vocabulary.with_terms(Vocabulary.of(prompt_terms(prompt)).needles())
+    if merged is not None:
+        merged[prompt] = terms
+    return terms
+
+
 def prompt_terms(prompt: str | None) -> tuple[str, ...]:
     """The terms of a glossary or keyword prompt (comma-separated)."""
     return tuple(t.strip() for t in (prompt or "").split(",") if t.strip())
 
 
 def row_score(line: Prediction, vocabulary: Vocabulary | None = None) -> RowScore:
+    """Every metric of one prediction; `vocabulary` is the biasing terms in play besides the
+    row's own keywords and its prompt's (see `terms_in_play`)."""
     labels = line.labels
-    terms = vocabulary or Vocabulary()
-    if line.prompt:
-        terms = terms.with_terms(Vocabulary.of(prompt_terms(line.prompt)).needles())
+    terms = vocabulary if vocabulary is not None else terms_in_play(Vocabulary(), line.prompt)
     return score_pair(
         line.reference,
         line.prediction,
@@ -89,8 +101,9 @@ def score_predictions(
     baseline: dict[str, RowScore] | None = None
     baseline_label = ""
     vocabulary = dataset_vocabulary(lines)
+    merged: dict[str | None, Vocabulary] = {}  # a glossary prompt is the same on every row
     for (model, backend, decoding, condition), group in groups.items():
-        scores = [row_score(line, vocabulary) for line in group]
+        scores = [row_score(line, terms_in_play(vocabulary, line.prompt, merged)) for line in group]
         by_id = {line.id: score for line, score in zip(group, scores, strict=True)}
         compared = None
         if baseline is None:

@@ -20,7 +20,6 @@ import importlib.metadata
 import itertools
 import json
 import random
-import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -30,6 +29,7 @@ import numpy as np
 
 from devspeech.audio import SAMPLE_RATE, resample
 from devspeech.generator.engines.base import Span, SynthesisError, Voice, words_from_groups
+from devspeech.generator.engines.piper import espeak_phonemes
 from devspeech.generator.speech import Speech
 from devspeech.hashing import sha256_file
 from devspeech.records import Speaker
@@ -154,7 +154,6 @@ class _Loaded:
         )
         self.styles = files.styles
         self.vocab = files.vocab
-        self.lock = threading.Lock()
 
     def style(self, voice: str) -> np.ndarray:
         """The style table of a shipped voice, or a linear blend of two."""
@@ -169,13 +168,7 @@ class _Loaded:
         )
 
     def phonemes(self, text: str) -> str:
-        from piper.phonemize_espeak import EspeakPhonemizer
-        from piper.voice import ESPEAK_DATA_DIR
-
-        with self.lock:
-            if not hasattr(self, "_phonemizer"):
-                self._phonemizer = EspeakPhonemizer(ESPEAK_DATA_DIR)
-            sentences = self._phonemizer.phonemize("en-us", text)
+        sentences = espeak_phonemes("en-us", text)
         joined = " ".join("".join(sentence) for sentence in sentences)
         return "".join(p for p in joined if p in self.vocab).strip()
 

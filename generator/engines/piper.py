@@ -149,22 +149,33 @@ class _LoadedVoice:
         self.id_map: dict[str, list[int]] = self.config["phoneme_id_map"]
         self.inference = self.config.get("inference", {})
         self.espeak_voice = self.config["espeak"]["voice"]
-        self.lock = threading.Lock()
 
     def phonemes(self, text: str) -> list[str]:
-        from piper.phonemize_espeak import EspeakPhonemizer
-        from piper.voice import ESPEAK_DATA_DIR
-
-        with self.lock:
-            if not hasattr(self, "_phonemizer"):
-                self._phonemizer = EspeakPhonemizer(ESPEAK_DATA_DIR)
-            sentences = self._phonemizer.phonemize(self.espeak_voice, text)
+        sentences = espeak_phonemes(self.espeak_voice, text)
         joined = itertools.chain.from_iterable([*sentence, " "] for sentence in sentences)
         return [phoneme for phoneme in joined if phoneme in self.id_map]
 
     def phoneme_counts(self, words: list[str]) -> list[int]:
         """Phonemes of each word said alone, for matching words the phonemizer joined."""
         return [sum(p not in _BREAKS for p in self.phonemes(word)) for word in words]
+
+
+_PHONEMIZER_LOCK = threading.Lock()  # espeak-ng holds process-wide state
+
+
+@cache
+def _phonemizer() -> Any:
+    from piper.phonemize_espeak import EspeakPhonemizer
+    from piper.voice import ESPEAK_DATA_DIR
+
+    return EspeakPhonemizer(ESPEAK_DATA_DIR)
+
+
+def espeak_phonemes(voice: str, text: str) -> list[list[str]]:
+    """IPA phonemes of `text`, one list per sentence, from Piper's bundled espeak-ng (the
+    phonemizer Piper's and Kokoro's models were trained with)."""
+    with _PHONEMIZER_LOCK:
+        return _phonemizer().phonemize(voice, text)
 
 
 @cache
