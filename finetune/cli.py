@@ -110,13 +110,13 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
         timestamp_fraction=flags["timestamp_fraction"], prompt_fraction=flags["prompt_fraction"],
         general_data=None if flags["general_data"] == "none" else flags["general_data"],
         general_fraction=flags["general_fraction"], recordings=flags["recordings"],
-        recordings_weight=flags["recordings_weight"], allow_partial=flags["allow_partial"],
+        recordings_weight=flags["recordings_weight"],
         seed=settings.seed if settings else 0,
     )  # fmt: skip
     control = TrainControl(
         device=flags["device"], resume=flags["resume"], overwrite=flags["overwrite"],
         progress=True, gradient_checkpointing=flags["gradient_checkpointing"],
-        precision=flags["precision"],
+        precision=flags["precision"], allow_partial=flags["allow_partial"],
     )  # fmt: skip
     summary = run_finetune(options, flags["output"], control)
     click.echo((flags["output"] / "report.md").read_text(encoding="utf-8"))

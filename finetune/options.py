@@ -42,7 +42,6 @@ class FinetuneOptions:
     general_fraction: float = 0.3
     recordings: str | None = None  # a person's own recordings, trained on with a weight
     recordings_weight: int = 4  # each recording counts as this many generated rows
-    allow_partial: bool = False  # train on a dataset the generator has not finished
     max_grad_norm: float = 1.0
     seed: int = 0
 
@@ -83,6 +82,7 @@ class TrainControl:
     progress: bool = False
     save_every: int | None = None  # None: at every evaluation
     gradient_checkpointing: bool = False
+    allow_partial: bool = False  # train on a dataset the generator has not finished
     precision: str = "auto"  # on a GPU: auto (bf16 where supported, else fp16), bf16, fp16, fp32
     # where the decoder method keeps encoder outputs (default: RUN_DIR/encoder-cache); runs
     # of one base model may share it (keyed by the audio), as the frozen encoder never changes

@@ -158,8 +158,8 @@ class _Data:
     recordings: list[EvalItem]
 
 
-def _load_data(options: FinetuneOptions) -> _Data:
-    train = read_split(options.data, "train", options.allow_partial)
+def _load_data(options: FinetuneOptions, allow_partial: bool = False) -> _Data:
+    train = read_split(options.data, "train", allow_partial)
     recordings = read_split(options.recordings, "train") if options.recordings else []
     general, general_check = [], []
     if options.general_data:
@@ -172,7 +172,7 @@ def _load_data(options: FinetuneOptions) -> _Data:
         general_check = optional_split(location, "test_heldout") or optional_split(
             location, "validation"
         )
-    validation = optional_split(options.data, "validation", options.allow_partial)
+    validation = optional_split(options.data, "validation", allow_partial)
     return _Data(train, general, validation, general_check, recordings)
 
 
@@ -213,7 +213,7 @@ def finetune(
 
     control = control or TrainControl()
     started = time.perf_counter()
-    data = _load_data(options)  # fails before anything is written
+    data = _load_data(options, control.allow_partial)  # fails before anything is written
     summary = FinetuneSummary(output, options.method, train_rows=len(data.train))
     torch.manual_seed(options.seed)
     tm = load_model(options, control.device)
