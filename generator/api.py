@@ -126,7 +126,12 @@ def _claim_output(output: Path, recipe: dict[str, object], overwrite: bool) -> N
     """Refuse a folder holding another recipe unless `overwrite`; record ours."""
     path = output / RECIPE_FILE
     if path.is_file():
+        # an option added since the dataset was made compares as its default, which is what
+        # the older version did
+        defaults = json.loads(json.dumps(asdict(GenerateOptions())))
         existing = json.loads(path.read_text(encoding="utf-8"))
+        existing = {**{k: defaults[k] for k in recipe if k not in existing and k in defaults},
+                    **existing}  # fmt: skip
         if existing != recipe:
             if not overwrite:
                 changed = sorted(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import signal
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ from devspeech.audio import decode_audio
 from devspeech.dataset import features, read_records, read_rows, shard_files
 from devspeech.errors import InputError
 from devspeech.generator.api import GenerateOptions, RunOptions, generate
+from devspeech.generator.plan import SplitFractions
 from devspeech.generator.speech import check_timings
 from devspeech.jsonl import write_jsonl
 from devspeech.records import Utterance, WordTiming, utterance_id
@@ -314,6 +317,13 @@ def test_bad_inputs_name_what_is_wrong(corpus: Path, tmp_path: Path):
     with pytest.raises(InputError, match="another recipe \\(differs in limit\\)"):
         generate(corpus, out, other)
     generate(corpus, out, other, RunOptions(overwrite=True))
+    # a dataset made before an option existed resumes when the option keeps its default
+    recipe = json.loads((out / "recipe.json").read_text())
+    del recipe["splits"]
+    (out / "recipe.json").write_text(json.dumps(recipe))
+    generate(corpus, out, other)
+    with pytest.raises(InputError, match="another recipe \\(differs in splits\\)"):
+        generate(corpus, out, replace(other, splits=SplitFractions(test=0.2)))
     assert sum(1 for s in ("train", "validation", "test") for p in shard_files(out, s)) >= 1
 
 
