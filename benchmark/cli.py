@@ -77,6 +77,20 @@ from devspeech.cli import comma_list
     "--allow-partial", is_flag=True, help="Read a dataset whose generation has not finished."
 )
 @click.option(
+    "--num-shards",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Split the rows into this many jobs ...",
+)
+@click.option(
+    "--shard-index",
+    type=int,
+    default=0,
+    show_default=True,
+    help="... and predict this one's share; `devspeech merge` scores the parts together.",
+)
+@click.option(
     "-o",
     "--output",
     type=click.Path(file_okay=False, path_type=Path),
@@ -103,6 +117,8 @@ def bench(
     kinds,
     strict,
     allow_partial,
+    num_shards,
+    shard_index,
     output,
 ) -> None:
     """Transcribe a dataset with Whisper models and score them for developer speech."""
@@ -130,6 +146,8 @@ def bench(
         kinds=comma_list(kinds),
         strict=strict,
         allow_partial=allow_partial,
+        num_shards=num_shards,
+        shard_index=shard_index,
         seed=ctx.obj.seed if ctx.obj else 0,
     )
     bars: dict[str, object] = {}
@@ -158,6 +176,12 @@ def bench(
         f"{source.name} [{source.split}]: {run.rows} rows, "
         f"{run.predicted} predicted, {run.skipped} already done, failures {failures}"
     )
+    if num_shards > 1:
+        click.echo(
+            f"wrote part {shard_index} of {num_shards} to {output}; once every part is done, "
+            "`devspeech merge PART... -o DIR` scores them together"
+        )
+        return
     click.echo(format_results(run.results))
     click.echo(f"wrote {output / 'predictions.jsonl'} and {output / 'results.json'}")
 

@@ -97,6 +97,17 @@ class EvalSource:
     failures: Counter[str] = field(default_factory=Counter)
     failed: list[str] = field(default_factory=list)  # names of what failed, the first MAX_NAMED
     skipped_files: list[str] = field(default_factory=list)  # files the source could not list
+    # a job array's part: the rows at positions shard_index, shard_index + num_shards, ...
+    num_shards: int = 1
+    shard_index: int = 0
+
+    def shard(self, num_shards: int, shard_index: int) -> None:
+        """Keep only this job's share of the rows (positions after the kinds filter)."""
+        if num_shards < 1 or not 0 <= shard_index < num_shards:
+            raise InputError("--shard-index must be in [0, --num-shards)")
+        if num_shards > 1 and self.limit is not None:
+            raise InputError("--limit takes the first rows of a split; shard a whole split")
+        self.num_shards, self.shard_index = num_shards, shard_index
 
     def note_failure(self, reason: str, name: str) -> None:
         self.failures[reason] += 1
@@ -107,20 +118,26 @@ class EvalSource:
         """Start a pass: files skipped at listing are failures of every pass."""
         self.failures.clear()
         self.failed.clear()
-        for name in self.skipped_files:
-            self.note_failure("no transcript", name)
+        if self.shard_index == 0:  # counted by one part of a job array, not by each
+            for name in self.skipped_files:
+                self.note_failure("no transcript", name)
 
     def expected_rows(self) -> int | None:
         """How many rows a pass will yield, where that is known before reading them."""
         if self.kinds or self.size is None:
             return self.limit
+        if self.num_shards > 1:
+            return len(range(self.shard_index, self.size, self.num_shards))
         return self.size if self.limit is None else min(self.size, self.limit)
 
     def items(self) -> Iterator[EvalItem]:
-        """Rows of the selected kinds, encoded, in the source's order."""
+        """Rows of the selected kinds (of this shard), encoded, in the source's order."""
+        position = 0
         for item in self.rows():
             if not self.kinds or item.labels.kind in self.kinds:
-                yield item
+                if position % self.num_shards == self.shard_index:
+                    yield item
+                position += 1
 
     def clips(self, done: Callable[[str], bool] | None = None) -> Iterator[Clip | str]:
         """Each row decoded once, up to `limit` rows that decode; a corrupt row is counted

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from devspeech.benchmark.data import Clip, EvalSource, load_eval_set
 from devspeech.benchmark.decoding import Decoding
+from devspeech.benchmark.parts import claim_part, write_part
 from devspeech.benchmark.predict import (
     PREDICTIONS_FILE,
     Key,
@@ -51,6 +52,8 @@ class BenchOptions:
     allow_partial: bool = False  # read a dataset the generator has not finished
     resamples: int = 1000
     seed: int = 0
+    num_shards: int = 1  # a job array: this job predicts every num_shards-th row ...
+    shard_index: int = 0  # ... from this one; `devspeech merge` scores the parts together
 
 
 @dataclass
@@ -60,6 +63,7 @@ class BenchRun:
     predicted: int = 0
     skipped: int = 0
     results: list[Result] = field(default_factory=list)
+    ids: list[str] | None = None  # the rows of the first pass, in the source's order
 
 
 Progress = Callable[[str, int, int | None], None]  # (model, rows just done, rows in a pass)
@@ -81,8 +85,10 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
         options.data, options.audio_dir, options.split, options.limit, options.kinds,
         options.strict, options.allow_partial,
     )  # fmt: skip
+    source.shard(options.num_shards, options.shard_index)
     warm_up = source.first_clip()
     output.mkdir(parents=True, exist_ok=True)
+    claim_part(output, options.num_shards, options.shard_index)
     path = output / PREDICTIONS_FILE
     drop_partial_line(path)
     done, recorded = done_keys(path, source.fingerprint)
@@ -128,6 +134,9 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
                         run.predicted += len(group)
                 if progress is not None:
                     progress(spec.text, len(batch), source.expected_rows())
+    if options.num_shards > 1:  # a part: scored once every part is merged
+        write_part(output, source, options, run.ids or [])
+        return run
     run.results = score_file(
         path, options.resamples, options.seed, dict(source.failures), tuple(source.failed)
     )
@@ -150,10 +159,15 @@ def _todo(
 
     rows = 0
     source.reset_failures()  # each pass reads every row: count one pass's failures
+    ids = [] if run.ids is None else None
     for clip in source.clips(finished):
         rows += 1
+        if ids is not None:
+            ids.append(clip.id if isinstance(clip, Clip) else clip)
         if isinstance(clip, Clip):
             yield clip
         else:
             run.skipped += len(conditions)
     run.rows = max(run.rows, rows)
+    if ids is not None:
+        run.ids = ids

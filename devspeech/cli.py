@@ -59,6 +59,11 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "adapt_command",
         "Fine-tune Whisper on your own code: mine, speak, train, benchmark, export.",
     ),
+    "merge": (
+        "devspeech.workflows.merge",
+        "merge_command",
+        "Merge the parts that sharded generate or bench jobs wrote.",
+    ),
     "quickstart": (
         "devspeech.quickstart",
         "quickstart_command",

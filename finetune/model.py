@@ -67,7 +67,6 @@ def load_model(options: FinetuneOptions, device: str = "cpu") -> TrainModel:
     except OSError as error:
         raise InputError(f"cannot load {spec.text}: {error}") from None
     multilingual = bool(getattr(model.generation_config, "is_multilingual", False))
-    model.config.use_cache = False
     if options.method in ("lora", "qlora"):
         from peft import LoraConfig, get_peft_model
 

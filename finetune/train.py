@@ -310,7 +310,7 @@ def _train(
             picks = schedule.batch((step - 1) * options.grad_accum + micro)
             batch = _collate(picks, train, general, tm, control.device, cache)
             with _autocast(control.device, control.precision):
-                output_ = tm.model(**batch)
+                output_ = tm.model(**batch, use_cache=False)  # no cache in training
             (output_.loss / options.grad_accum).backward()
             loss += output_.loss.detach().item() / options.grad_accum
         torch.nn.utils.clip_grad_norm_(list(trainable.values()), options.max_grad_norm)

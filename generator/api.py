@@ -14,7 +14,7 @@ import logging
 import shutil
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -34,6 +34,7 @@ from devspeech.runner import Report, RunnerOptions, run_units
 log = logging.getLogger(__name__)
 
 BABBLE_LINES = 12
+PLAN_FILE = "plan.json"  # under STATE_DIR: the name of every shard of the whole plan
 
 
 @dataclass(frozen=True)
@@ -122,21 +123,22 @@ def recipe_of(options: GenerateOptions, utterances_path: Path) -> dict[str, obje
     return json.loads(json.dumps(recipe))  # the form it takes on disk: lists, not tuples
 
 
-def _claim_output(output: Path, recipe: dict[str, object], overwrite: bool) -> None:
+def recipe_changes(existing: dict[str, object], recipe: dict[str, object]) -> list[str]:
+    """The keys on which two recipes differ. An option added since `existing` was written
+    compares as its default, which is what the older version did."""
+    defaults = json.loads(json.dumps(asdict(GenerateOptions())))
+    existing = {**{k: defaults[k] for k in recipe if k not in existing and k in defaults},
+                **existing}  # fmt: skip
+    return sorted(k for k in {*existing, *recipe} if existing.get(k) != recipe.get(k))
+
+
+def claim_output(output: Path, recipe: dict[str, object], overwrite: bool) -> None:
     """Refuse a folder holding another recipe unless `overwrite`; record ours."""
     path = output / RECIPE_FILE
     if path.is_file():
-        # an option added since the dataset was made compares as its default, which is what
-        # the older version did
-        defaults = json.loads(json.dumps(asdict(GenerateOptions())))
-        existing = json.loads(path.read_text(encoding="utf-8"))
-        existing = {**{k: defaults[k] for k in recipe if k not in existing and k in defaults},
-                    **existing}  # fmt: skip
-        if existing != recipe:
+        changed = recipe_changes(json.loads(path.read_text(encoding="utf-8")), recipe)
+        if changed:
             if not overwrite:
-                changed = sorted(
-                    k for k in {*existing, *recipe} if existing.get(k) != recipe.get(k)
-                )
                 raise InputError(
                     f"{output} holds a dataset of another recipe "
                     f"(differs in {', '.join(changed)}); pass --overwrite to replace it"
@@ -146,8 +148,24 @@ def _claim_output(output: Path, recipe: dict[str, object], overwrite: bool) -> N
     elif output.exists() and any(output.iterdir()) and not overwrite:
         raise InputError(f"{output} is not empty and holds no devspeech dataset; pass --overwrite")
     output.mkdir(parents=True, exist_ok=True)
-    partial = output / f".{RECIPE_FILE}.partial"
-    partial.write_text(json.dumps(recipe, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    write_json_atomic(path, recipe)
+
+
+def write_plan(output: Path, names: Sequence[str]) -> None:
+    """Name every shard of the whole plan, so a merge of job-array parts knows when the
+    dataset is complete without the utterances file."""
+    write_json_atomic(output / STATE_DIR / PLAN_FILE, list(names))
+
+
+def read_plan(output: Path) -> list[str] | None:
+    path = output / STATE_DIR / PLAN_FILE
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def write_json_atomic(path: Path, data: object) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.partial")
+    partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     partial.replace(path)
 
 
@@ -226,7 +244,8 @@ def generate(
     # engines, voices and the plan are checked before the folder is claimed, so a bad option
     # leaves no recipe behind to refuse the corrected rerun
     setup, shards = prepare(options, utterances, state)
-    _claim_output(output, recipe, run.overwrite)
+    claim_output(output, recipe, run.overwrite)
+    write_plan(output, [s.name for s in shards])
     if setup.rooms:
         room_bank(setup.seed, setup.rooms, setup.cache_dir, workers=run.workers)
     mine = [s for i, s in enumerate(shards) if i % run.num_shards == run.shard_index]
