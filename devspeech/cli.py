@@ -64,6 +64,11 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "merge_command",
         "Merge the parts that sharded generate or bench jobs wrote.",
     ),
+    "run": (
+        "devspeech.workflows.recipe",
+        "run_command",
+        "Run a recipe file: a whole dataset or experiment into one folder.",
+    ),
     "quickstart": (
         "devspeech.quickstart",
         "quickstart_command",

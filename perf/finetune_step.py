@@ -60,7 +60,7 @@ def bare(dataset: Path, model_spec: str, steps: int, batch_size: int) -> list[fl
                                                return_tensors="pt").input_features  # fmt: skip
         labels = processor.tokenizer([r.text for r in batch], return_tensors="pt", padding=True)
         ids = labels.input_ids.masked_fill(labels.attention_mask == 0, -100)
-        loss = model(input_features=features, labels=ids).loss
+        loss = model(input_features=features, labels=ids, use_cache=False).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_([p for p in model.parameters() if p.requires_grad], 1.0)
         optimizer.step()
