@@ -125,6 +125,11 @@ class TransformersBackend:
         }
         if self.max_new_tokens is not None:
             kwargs["max_new_tokens"] = self.max_new_tokens
+        if not long:
+            # one window per clip, as faster-whisper is given: otherwise a clip whose output
+            # holds a timestamp token is decoded again from that point, and a timestamp at
+            # 0.00 (a tuned model can emit one unasked) never moves on: an endless loop
+            kwargs["force_unique_generate_call"] = True
         if self.multilingual:
             kwargs.update(language="en", task="transcribe")
         if prompt:

@@ -118,3 +118,55 @@ def test_onnx_backend_refuses_what_it_cannot_decode(tmp_path: Path):
     spec = ModelSpec("x", "onnx", str(tmp_path))
     with pytest.raises(InputError, match="greedily only"):
         OnnxBackend(spec, DecodeOptions(decoding=Decoding("beam", 3)))
+
+
+def _timestamp_emitting_model(backend) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Make the model say a word, <|0.00|><|0.00|> unasked (a segment that ends where the
+    clip starts), another word, then end; count generate calls."""
+    import torch
+
+    config = backend.model.generation_config
+    zero = config.no_timestamps_token_id + 1
+    script = [400, zero, zero, 401, config.eos_token_id]
+    state = {"forward": 0, "calls": 0}
+
+    def steer(module, inputs, output):  # type: ignore[no-untyped-def]
+        token = script[min(state["forward"], len(script) - 1)]
+        state["forward"] += 1
+        steered = torch.full_like(output, -1e4)
+        steered[..., token] = 1e4
+        return steered
+
+    backend.model.proj_out.register_forward_hook(steer)
+    inner = backend.model.generate_with_fallback
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        state["calls"] += 1
+        state["forward"] = 0
+        if state["calls"] > 3:
+            raise RuntimeError("decoding the same clip again and again")
+        return inner(*args, **kwargs)
+
+    backend.model.generate_with_fallback = counted
+    return state
+
+
+def test_a_timestamp_at_zero_emitted_unasked_ends_the_decoding(use_model_cache):
+    """transformers 5 decodes a short clip again from its last timestamp token; at 0.00 it
+    never moves on. A tuned model did this and an evaluation ran for hours."""
+    import numpy as np
+
+    from devspeech.benchmark.backends import load_backend
+    from devspeech.benchmark.models import parse_spec
+
+    backend = load_backend("transformers", parse_spec("random:80"))
+    state = _timestamp_emitting_model(backend)
+    audio = np.random.default_rng(0).standard_normal(16000 * 3).astype(np.float32) * 0.1
+    transcripts = backend.transcribe([audio, audio], None, False)
+    assert state["calls"] == 1 and len(transcripts) == 2
+    # the fine-tune stage's evaluation decodes through the same generate
+    from devspeech.finetune.evaluate import transcribe
+
+    state["calls"] = 0
+    transcribe(backend.model, backend.processor, [audio], backend.multilingual)
+    assert state["calls"] == 1
