@@ -99,8 +99,10 @@ def load_model(options: FinetuneOptions, device: str = "cpu") -> TrainModel:
     return TrainModel(model, processor, spec, location, multilingual)
 
 
-def _four_bit(device: str) -> Any:
-    """4-bit NF4 quantization of the base (QLoRA); only on a CUDA GPU with bitsandbytes."""
+def check_method(method: str, device: str) -> None:
+    """Refuse, before any data is read, a method this machine cannot run."""
+    if method != "qlora":
+        return
     import torch
 
     if not device.startswith("cuda") or not torch.cuda.is_available():
@@ -109,6 +111,13 @@ def _four_bit(device: str) -> Any:
         import bitsandbytes  # noqa: F401
     except ImportError:
         raise InputError("--method qlora needs bitsandbytes: pip install bitsandbytes") from None
+
+
+def _four_bit(device: str) -> Any:
+    """4-bit NF4 quantization of the base (QLoRA); only on a CUDA GPU with bitsandbytes."""
+    import torch
+
+    check_method("qlora", device)
     from transformers import BitsAndBytesConfig
 
     dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16

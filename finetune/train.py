@@ -46,7 +46,7 @@ from devspeech.finetune.labels import (
     Vocabulary,
     build_sequence,
 )
-from devspeech.finetune.model import TrainModel, load_model
+from devspeech.finetune.model import TrainModel, check_method, load_model
 from devspeech.finetune.options import FinetuneOptions, TrainControl
 
 log = logging.getLogger(__name__)
@@ -213,6 +213,7 @@ def finetune(
 
     control = control or TrainControl()
     started = time.perf_counter()
+    check_method(options.method, control.device)  # before data is read or a set is built
     data = _load_data(options, control.allow_partial)  # fails before anything is written
     summary = FinetuneSummary(output, options.method, train_rows=len(data.train))
     torch.manual_seed(options.seed)

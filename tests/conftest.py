@@ -81,3 +81,25 @@ def use_model_cache(model_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     monkeypatch.setenv(CACHE_ENV, str(model_cache))
     return model_cache
+
+
+_RELIABILITY = pytest.StashKey[dict]()
+
+
+@pytest.fixture()
+def reliability(request: pytest.FixtureRequest) -> dict:
+    """Counts the reliability suite reports at the end: kills, bad inputs, secrets."""
+    stash = request.config.stash
+    if _RELIABILITY not in stash:
+        stash[_RELIABILITY] = {"kills": 0, "bad inputs": 0, "secrets planted": 0}
+    return stash[_RELIABILITY]
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:  # type: ignore[no-untyped-def]
+    counts = config.stash.get(_RELIABILITY, None)
+    if counts:
+        outcome = "nothing lost, nothing leaked" if exitstatus == 0 else "see the failures above"
+        terminalreporter.write_line(
+            f"reliability: {counts['kills']} kills survived, {counts['bad inputs']} bad inputs "
+            f"refused, {counts['secrets planted']} secrets planted; {outcome}"
+        )

@@ -97,7 +97,7 @@ def _leaks(text: str) -> list[str]:
     return [name for name, secret in SECRETS.items() if secret in text]
 
 
-def test_planted_secrets_reach_no_utterance_row_card_or_log(tmp_path: Path):
+def test_planted_secrets_reach_no_utterance_row_card_or_log(tmp_path: Path, reliability):  # type: ignore[no-untyped-def]
     tree = _tree(tmp_path / "report-uploader")
     utterances = tmp_path / "utterances.jsonl"
     logs = _run("corpus", "mine", str(tree), "-o", str(utterances), "--workers", "1")
@@ -117,6 +117,7 @@ def test_planted_secrets_reach_no_utterance_row_card_or_log(tmp_path: Path):
             content = path.read_text(encoding="utf-8", errors="replace")
         assert not _leaks(content), (path, _leaks(content))
     assert not _leaks(text) and not _leaks(logs)
+    reliability["secrets planted"] += len(SECRETS)
 
 
 def test_the_hub_token_is_never_printed(tmp_path: Path):
