@@ -35,6 +35,10 @@ class HubState:
     puts: list[str] = field(default_factory=list)  # sha256 of every accepted LFS PUT
     fail_puts: set[str] = field(default_factory=set)  # sha256s refused once with 400
     fail_commits: int = 0  # commits refused with 500 before one is accepted
+    # after this many stored uploads, every later request waits until `release` is set: the
+    # client is then stuck at a known point (for kill tests)
+    hold_after_puts: int | None = None
+    release: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -115,6 +119,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(404, {"error": f"no route GET {url.path}"})
 
     def do_POST(self) -> None:
+        self._hold()
         url = urlparse(self.path)
         parts = [unquote(p) for p in url.path.strip("/").split("/")]
         body = self._body()
@@ -210,7 +215,13 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self._send(404, {"error": f"no route POST {url.path}"})
 
+    def _hold(self) -> None:
+        state = self.server.state
+        if state.hold_after_puts is not None and len(state.puts) >= state.hold_after_puts:
+            state.release.wait(timeout=120)
+
     def do_PUT(self) -> None:
+        self._hold()
         url = urlparse(self.path)
         parts = url.path.strip("/").split("/")
         state = self.server.state

@@ -182,13 +182,16 @@ def test_publish_killed_mid_upload_resumes_without_sending_twice(  # type: ignor
     with StubHub(write_tokens={token}) as hub:
         env = _env(HF_TOKEN=token, HF_TOKEN_PATH=str(tmp_path / "none"))
         args = ["publish", str(dataset), "--repo-id", "alice/kills", "--endpoint", hub.url]
-        reliability["kills"] += _kill_when(args, lambda: len(hub.state.puts) >= 1, env=env)
-        assert not hub.state.repos.get("alice/kills") or not hub.state.repos["alice/kills"].commits
-        sent = len(hub.state.puts)
+        hub.state.hold_after_puts = 2  # the client stalls once two shards are stored
+        assert _kill_when(args, lambda: len(hub.state.puts) >= 2, env=env)
+        reliability["kills"] += 1
+        hub.state.release.set()
+        hub.state.hold_after_puts = None
+        assert not hub.state.repos["alice/kills"].commits  # nothing committed half-way
         _devspeech(*args, env=env)
         repo = hub.state.repos["alice/kills"]
         assert len(repo.commits) == 1
         for shard in shards:
             assert repo.files[f"data/{shard.name}"] == shard.read_bytes()
-        # what the killed run stored is not sent again (an upload cut mid-way may be)
-        assert len(hub.state.puts) <= len(shards) + (1 if sent else 0)
+        # the two shards the killed run stored are not sent again
+        assert len(hub.state.puts) == len(shards) and len(set(hub.state.puts)) == len(shards)

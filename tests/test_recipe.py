@@ -114,3 +114,10 @@ def test_a_bad_recipe_is_refused_before_anything_runs(
     assert result.exit_code == 1 and not (tmp_path / "out").exists()
     assert len(result.output.strip().splitlines()) == 1
     assert result.output.startswith("Error: ") and re.search(message, result.output)
+
+
+def test_the_reference_recipe_parses_into_its_stages():
+    reference = Path(__file__).parent.parent / "recipes" / "reference.toml"
+    recipe = load_recipe(reference)
+    assert recipe.stages == ["mine", "generate", "bench"] and recipe.seed == 0
+    assert recipe.tables["generate"]["engines"] == ["espeak", "kokoro", "piper"]
