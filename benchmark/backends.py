@@ -109,7 +109,10 @@ class TransformersBackend:
         import torch
 
         long = any(len(a) > CHUNK_S * SAMPLE_RATE for a in audios)
-        if long and len(audios) > 1:  # sequential long-form decoding runs one file at a time
+        # sequential long-form decoding runs one file at a time; so does temperature fallback,
+        # whose re-decoded rows come back with other lengths than the batch's (transformers
+        # cannot stack them in the one-window call below)
+        if (long or self.decoding.method == "fallback") and len(audios) > 1:
             return [t for a in audios for t in self.transcribe([a], prompt, timestamps)]
         extractor = self.processor.feature_extractor
         features = extractor(
