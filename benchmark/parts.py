@@ -16,6 +16,7 @@ from devspeech.benchmark.predict import PREDICTIONS_FILE, read_predictions
 from devspeech.benchmark.results import RESULTS_FILE, write_results
 from devspeech.benchmark.score import score_predictions
 from devspeech.errors import InputError
+from devspeech.files import write_text_atomic
 from devspeech.records import Prediction, Result
 
 if TYPE_CHECKING:
@@ -49,9 +50,7 @@ def claim_part(output: Path, num_shards: int, shard_index: int) -> None:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(data, ensure_ascii=False) + "\n", encoding="utf-8")
-    partial.replace(path)
+    write_text_atomic(path, json.dumps(data, ensure_ascii=False) + "\n")
 
 
 def write_part(output: Path, source: EvalSource, options: BenchOptions, ids: list[str]) -> None:
@@ -82,11 +81,10 @@ def merge_bench(folders: Sequence[Path], output: Path) -> list[Result]:
     """Score the predictions of every part of one sharded bench into output/results.json
     (and their union, in row order, into output/predictions.jsonl)."""
     parts = [_read_part(f) for f in folders]
+    first = parts[0]
     for folder, part in zip(folders, parts, strict=True):
         if not part["complete"]:
             raise InputError(f"{folder} is a part that has not finished; run it again to finish")
-    first = parts[0]
-    for folder, part in zip(folders, parts, strict=True):
         for key in ("num_shards", "dataset", "resamples", "seed"):
             if part[key] != first[key]:
                 raise InputError(
@@ -126,7 +124,9 @@ def merge_bench(folders: Sequence[Path], output: Path) -> list[Result]:
     groups: dict[tuple[str, str, str, str], int] = {}
     for line in lines:
         groups.setdefault((line.model, line.backend, line.decoding, line.condition), len(groups))
-    lines.sort(key=lambda x: (groups[(x.model, x.backend, x.decoding, x.condition)], position[x.id]))
+    lines.sort(
+        key=lambda x: (groups[(x.model, x.backend, x.decoding, x.condition)], position[x.id])
+    )
     if not lines:
         raise InputError("the parts hold no predictions")
     failures: Counter[str] = Counter()
@@ -138,11 +138,7 @@ def merge_bench(folders: Sequence[Path], output: Path) -> list[Result]:
     results = score_predictions(
         lines, first["resamples"], first["seed"], dict(failures), tuple(failed[:MAX_NAMED])
     )
-    output.mkdir(parents=True, exist_ok=True)
-    partial = output / f".{PREDICTIONS_FILE}.partial"
-    with partial.open("w", encoding="utf-8") as sink:
-        for line in lines:
-            sink.write(json.dumps(line.to_dict(), ensure_ascii=False) + "\n")
-    partial.replace(output / PREDICTIONS_FILE)
+    text = "".join(json.dumps(line.to_dict(), ensure_ascii=False) + "\n" for line in lines)
+    write_text_atomic(output / PREDICTIONS_FILE, text)
     write_results(results, output / RESULTS_FILE)
     return results

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from devspeech.errors import InputError, RecordError
+from devspeech.files import write_text_atomic
 from devspeech.records import Estimate, Machine, Result
 from devspeech.versions import installed_versions
 
@@ -45,10 +46,8 @@ def versions() -> dict[str, str]:
 
 
 def write_results(results: Sequence[Result], path: Path) -> None:
-    partial = path.with_name(f".{path.name}.partial")
     data = [r.to_dict() for r in results]
-    partial.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    partial.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n")
 
 
 def read_results(path: Path) -> list[Result]:

@@ -26,6 +26,7 @@ SPLITS = ("train", "validation", "test", "test_heldout")
 DATA_DIR = "data"
 RECIPE_FILE = "recipe.json"
 STATE_DIR = ".devspeech"  # a writer's bookkeeping: failures per shard, progress
+FAILURES_DIR = "failures"  # under STATE_DIR: what each shard could not speak, by reason
 CARD_FILE = "README.md"  # written last: a dataset without its card is unfinished
 
 

@@ -53,10 +53,9 @@ def transcribe(
     device = next(model.parameters()).device
     out: list[Transcript] = []
     limit = LONG_MAX_NEW_TOKENS if timestamps else MAX_NEW_TOKENS
-    # the cache on, whatever the config says: without it every step recomputes the
-    # cross-attention over all 1,500 encoder frames (ten times slower on tiny.en)
-    # one generate call per batch (force_unique_generate_call): rows are at most 30 s, and
-    # without it a row whose output holds a timestamp at 0.00 is decoded again forever
+    # use_cache: on whatever the config says (without it every token recomputes attention
+    # over all 1,500 encoder frames); force_unique_generate_call: one call per batch, as rows
+    # are at most 30 s (without it a row whose output holds <|0.00|><|0.00|> never ends)
     kwargs: dict[str, Any] = {"do_sample": False, "num_beams": 1, "return_timestamps": timestamps,
                               "max_new_tokens": limit, "use_cache": True,
                               "force_unique_generate_call": True}  # fmt: skip

@@ -30,6 +30,7 @@ from devspeech.benchmark.data import EvalItem
 from devspeech.benchmark.models.adapter import write_base_record
 from devspeech.builtin import resolve_data
 from devspeech.errors import InputError
+from devspeech.files import write_text_atomic
 from devspeech.finetune.evaluate import EvalRow, eval_rows, evaluate
 from devspeech.finetune.examples import (
     Example,
@@ -142,9 +143,7 @@ def _claim(output: Path, options: FinetuneOptions, control: TrainControl) -> boo
 
 
 def _write_json(path: Path, data: dict[str, Any]) -> None:
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    partial.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=1, sort_keys=True) + "\n")
 
 
 @dataclass

@@ -19,8 +19,16 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from devspeech.dataset import DATA_DIR, RECIPE_FILE, STATE_DIR, shard_files, write_shard
+from devspeech.dataset import (
+    DATA_DIR,
+    FAILURES_DIR,
+    RECIPE_FILE,
+    STATE_DIR,
+    shard_files,
+    write_shard,
+)
 from devspeech.errors import InputError
+from devspeech.files import write_text_atomic
 from devspeech.generator.augment import AUGMENT_LEVELS
 from devspeech.generator.card import collect_stats, write_card
 from devspeech.generator.plan import ShardPlan, SplitFractions, plan_shards
@@ -163,10 +171,7 @@ def read_plan(output: Path) -> list[str] | None:
 
 
 def write_json_atomic(path: Path, data: object) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f".{path.name}.partial")
-    partial.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    partial.replace(path)
+    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def load_utterances(path: Path) -> list[Utterance]:
@@ -299,7 +304,7 @@ def _progress_bar(total: int, enabled: bool, started: float) -> _Progress | None
 
 
 def _write_failures(state: Path, shard: str, failures: Counter[str]) -> None:
-    folder = state / "failures"
+    folder = state / FAILURES_DIR
     folder.mkdir(parents=True, exist_ok=True)
     (folder / f"{shard}.json").write_text(
         json.dumps(dict(sorted(failures.items()))), encoding="utf-8"
@@ -313,7 +318,7 @@ def _fill_totals(summary: GenerateSummary, output: Path, stats: dict) -> None:
         summary.seconds[split] += entry["seconds"]
     summary.voices = len(stats["voices"])
     for path in shard_files(output):
-        failure_file = output / STATE_DIR / "failures" / f"{path.name}.json"
+        failure_file = output / STATE_DIR / FAILURES_DIR / f"{path.name}.json"
         if failure_file.is_file():
             summary.failures.update(json.loads(failure_file.read_text(encoding="utf-8")))
 

@@ -11,7 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from devspeech.dataset import SPLITS, STATE_DIR, features_yaml, shard_files, split_of
+from devspeech.dataset import FAILURES_DIR, SPLITS, STATE_DIR, features_yaml, shard_files, split_of
+from devspeech.files import write_text_atomic
 from devspeech.quality import source_type, unbalanced_brackets
 from devspeech.versions import installed_versions
 
@@ -81,7 +82,7 @@ def collect_stats(root: Path) -> dict[str, Any]:
         )
         unbalanced += sum(kind != "prose" and unbalanced_brackets(text) for kind, text in said)
     failures: Counter[str] = Counter()
-    for record in sorted((root / STATE_DIR / "failures").glob("*.json")):
+    for record in sorted((root / STATE_DIR / FAILURES_DIR).glob("*.json")):
         failures.update(json.loads(record.read_text(encoding="utf-8")))
     quality = {"source_types": sources, "without_keywords": bare, "unbalanced": unbalanced}
     return {
@@ -273,8 +274,4 @@ def write_card(root: Path, recipe: dict[str, Any], stats: dict[str, Any] | None 
     """Write root/README.md from the recipe and the shards' stats (read here unless given)."""
     versions = package_versions(recipe.get("engines", ()))
     text = render_card(recipe, stats or collect_stats(root), versions)
-    path = root / "README.md"
-    partial = root / ".README.md.partial"
-    partial.write_text(text, encoding="utf-8")
-    partial.replace(path)
-    return path
+    return write_text_atomic(root / "README.md", text)

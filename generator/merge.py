@@ -18,12 +18,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from devspeech.dataset import DATA_DIR, RECIPE_FILE, STATE_DIR, shard_files
+from devspeech.dataset import DATA_DIR, FAILURES_DIR, RECIPE_FILE, STATE_DIR, shard_files
 from devspeech.errors import InputError
 from devspeech.generator.api import claim_output, read_plan, recipe_changes, write_plan
 from devspeech.generator.card import collect_stats, write_card
-
-FAILURES_DIR = "failures"
 
 
 @dataclass

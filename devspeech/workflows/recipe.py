@@ -36,6 +36,7 @@ from typing import Any
 import click
 
 from devspeech.errors import InputError
+from devspeech.files import write_text_atomic
 
 RECIPE_FILE = "recipe.toml"
 STAGES = ("mine", "generate", "finetune", "bench", "export")
@@ -178,8 +179,7 @@ def _options(recipe: Recipe, out: Path) -> dict[str, Any]:
         options["finetune"] = _build(classes["finetune"], tables["finetune"], "finetune",
                                      data=str(out / "dataset"), seed=recipe.seed)  # fmt: skip
     if "bench" in tables:
-        bench = dict(tables["bench"])
-        options["bench"] = _build(classes["bench"], bench, "bench",
+        options["bench"] = _build(classes["bench"], tables["bench"], "bench",
                                   data=str(out / "dataset"), seed=recipe.seed)  # fmt: skip
     if "export" in tables:
         options["export"] = _build(classes["export"], tables["export"], "export", overwrite=True)
@@ -207,10 +207,7 @@ def _claim(recipe: Recipe, out: Path, overwrite: bool) -> None:
         shutil.rmtree(out)
     elif out.exists() and any(out.iterdir()) and not overwrite:
         raise InputError(f"{out} is not empty and holds no recipe run; pass --overwrite")
-    out.mkdir(parents=True, exist_ok=True)
-    partial = out / f".{RECIPE_FILE}.partial"
-    partial.write_text(recipe.text, encoding="utf-8")
-    partial.replace(recorded)
+    write_text_atomic(recorded, recipe.text)
 
 
 def run_recipe(
