@@ -36,6 +36,8 @@ class MineRequest:
     max_words: int = 25
     max_seconds: float = 12.0
     workers: int | None = None
+    executor: str = "local"
+    ray_address: str | None = None
     seed: int = 0
     general: bool = False
 
@@ -64,6 +66,8 @@ def run_mine(request: MineRequest, *, progress: bool = False) -> MineSummary:
         mix=parse_mix(request.mix) if request.mix else None,
         general=request.general,
         **({"workers": request.workers} if request.workers else {}),
+        executor=request.executor,
+        ray_address=request.ray_address,
     )
     utterances, summary = mine(scan_sources(request), options, progress=progress)
     write_jsonl(request.output, utterances)

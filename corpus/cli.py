@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from devspeech.cli import comma_list
+from devspeech.cli import comma_list, executor_options
 from devspeech.records import KINDS
 
 _KIND_CHOICE = click.Choice(["auto", *KINDS])
@@ -67,7 +67,12 @@ def corpus() -> None:
     show_default=True,
     help="Longest utterance in estimated seconds.",
 )
-@click.option("--workers", type=click.IntRange(min=1), help="Processes (default: all cores).")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Files at once: processes, or Ray tasks (default: all cores).",
+)
+@executor_options
 @click.option(
     "--general",
     is_flag=True,
@@ -93,6 +98,8 @@ def mine(
     max_words,
     max_seconds,
     workers,
+    executor,
+    ray_address,
     general,
     summary_json,
 ) -> None:  # type: ignore[no-untyped-def]
@@ -122,6 +129,8 @@ def mine(
         max_words=max_words,
         max_seconds=max_seconds,
         workers=workers,
+        executor=executor,
+        ray_address=ray_address,
         seed=settings.seed,
         general=general,
     )

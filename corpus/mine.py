@@ -46,6 +46,8 @@ class MineOptions:
     limit: int | None = None
     mix: Mapping[str, float] | None = None
     workers: int = field(default_factory=lambda: os.cpu_count() or 1)
+    executor: str = "local"  # or "ray": where documents are mined; never changes the output
+    ray_address: str | None = None
     # keep only ordinary English: the prose sentences with no technical term (a general
     # set that guards a fine-tuned model against forgetting), and nothing else
     general: bool = False
@@ -241,8 +243,9 @@ def _mine_one(options: MineOptions, document: Document, report: Report) -> Docum
 
 def _results(documents: list[Document], options: MineOptions) -> Iterator[DocumentResult]:
     """Results in document order; each document is a unit of work for the runner."""
-    workers = options.workers if len(documents) >= 4 else 1
-    runner = RunnerOptions(workers=workers)
+    local = options.executor == "local"
+    workers = options.workers if len(documents) >= 4 or not local else 1
+    runner = RunnerOptions(options.executor, workers, options.ray_address)
     for _, result in run_units(partial(_mine_one, options), documents, runner, chunk=4):
         yield result
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import click
 
@@ -80,6 +82,24 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
 def comma_list(value: str | None) -> tuple[str, ...]:
     """The non-empty, stripped items of a comma-separated option value."""
     return tuple(item.strip() for item in (value or "").split(",") if item.strip())
+
+
+def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--executor and --ray-address: where a stage's units of work run."""
+    command = click.option(
+        "--ray-address",
+        default=None,
+        metavar="ADDRESS",
+        help="With --executor ray: the cluster to join ('auto', 'ray://head:10001'); "
+        "default: start Ray on this machine.",
+    )(command)
+    return click.option(
+        "--executor",
+        type=click.Choice(["local", "ray"]),
+        default="local",
+        show_default=True,
+        help="Where the work runs: local processes, or Ray Data (pip install 'devspeech[ray]').",
+    )(command)
 
 
 @dataclass(frozen=True)

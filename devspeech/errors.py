@@ -15,3 +15,8 @@ class RecordError(InputError):
 
 class NothingMinedError(InputError):
     """A source held nothing that could become an utterance."""
+
+
+class ExecutorError(DevspeechError):
+    """The executor lost work it cannot redo (a cluster gone, a unit that kills every
+    worker it runs on); what finished is kept, so a rerun goes on from there."""

@@ -7,7 +7,9 @@ workers. Tasks report progress (a row done, seconds of audio) through the
 `report` callable they are handed; the runner carries it back to the caller's
 `on_progress` in the main process, whatever process ran the unit.
 
-Executors: `local` (this process for one worker, else a pool of fresh processes).
+Executors: `local` (this process for one worker, else a pool of fresh processes) and
+`ray` (Ray Data over a Ray cluster, or a Ray instance started on this machine; see
+devspeech.ray_executor).
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ R = TypeVar("R")
 Report = Callable[[Any], None]
 Task = Callable[[U, Report], R]
 
-EXECUTORS = ("local",)
+EXECUTORS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,8 @@ class RunnerOptions:
     """Where units run: never changes what they produce."""
 
     executor: str = "local"
-    workers: int = 1
+    workers: int = 1  # units at once: processes here, or Ray tasks over the cluster
+    address: str | None = None  # ray: a cluster to join ("auto", "ray://host:10001")
 
     def __post_init__(self) -> None:
         if self.executor not in EXECUTORS:
@@ -44,6 +47,8 @@ class RunnerOptions:
             )
         if self.workers < 1:
             raise InputError("--workers must be at least 1")
+        if self.address is not None and self.executor != "ray":
+            raise InputError("--ray-address needs --executor ray")
 
 
 def run_units(
@@ -62,6 +67,12 @@ def run_units(
     travel to a worker together (for many small units); it never changes results.
     """
     report: Report = on_progress if on_progress is not None else _ignore
+    if options.executor == "ray" and units:
+        from devspeech.ray_executor import ray_map
+
+        yield from ray_map(task, units, workers=options.workers, address=options.address,
+                           ordered=ordered, report=report)  # fmt: skip
+        return
     if options.workers <= 1 or len(units) <= 1:
         for unit in units:
             yield unit, task(unit, report)

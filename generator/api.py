@@ -91,6 +91,8 @@ class RunOptions:
     """How this run does the work; never changes the bytes."""
 
     workers: int = 1
+    executor: str = "local"  # or "ray" (Ray Data; see devspeech.ray_executor)
+    ray_address: str | None = None  # a Ray cluster to join; None starts one here
     num_shards: int = 1
     shard_index: int = 0
     overwrite: bool = False
@@ -101,8 +103,11 @@ class RunOptions:
     def __post_init__(self) -> None:
         if self.num_shards < 1 or not 0 <= self.shard_index < self.num_shards:
             raise InputError("--shard-index must be in [0, --num-shards)")
-        if self.workers < 1:
-            raise InputError("--workers must be at least 1")
+        self.runner  # noqa: B018  (checks the executor, workers and address)
+
+    @property
+    def runner(self) -> RunnerOptions:
+        return RunnerOptions(executor=self.executor, workers=self.workers, address=self.ray_address)
 
 
 @dataclass
@@ -248,7 +253,8 @@ def generate(
     state = output / STATE_DIR
     # engines, voices and the plan are checked before the folder is claimed, so a bad option
     # leaves no recipe behind to refuse the corrected rerun
-    setup, shards = prepare(options, utterances, state)
+    # absolute, so a worker on any node (sharing the storage) finds the cache
+    setup, shards = prepare(options, utterances, state.absolute())
     claim_output(output, recipe, run.overwrite)
     write_plan(output, [s.name for s in shards])
     if setup.rooms:
@@ -258,10 +264,9 @@ def generate(
     todo = [s for s in mine if not (output / DATA_DIR / s.name).is_file()]
     summary.shards_skipped = len(mine) - len(todo)
     bar = _progress_bar(sum(len(s.rows) for s in todo), run.progress, started)
-    runner = RunnerOptions(workers=run.workers)
     task = partial(_render_shard, setup)
     for shard, (rows, failures) in run_units(
-        task, todo, runner, ordered=False, on_progress=bar.row_done if bar else None
+        task, todo, run.runner, ordered=False, on_progress=bar.row_done if bar else None
     ):
         _write_failures(state, shard.name, failures)
         write_shard(output / DATA_DIR / shard.name, rows)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from devspeech.cli import executor_options
 from devspeech.generator.augment import AUGMENT_LEVELS
 
 
@@ -78,7 +79,13 @@ from devspeech.generator.augment import AUGMENT_LEVELS
     "--rooms", type=int, default=48, show_default=True, help="Simulated rooms in the bank."
 )
 @click.option("--rows-per-shard", type=int, default=500, show_default=True)
-@click.option("--workers", type=int, default=None, help="Worker processes (default: CPU count).")
+@click.option(
+    "--workers",
+    type=int,
+    default=None,
+    help="Shards at once: worker processes, or Ray tasks (default: CPU count).",
+)
+@executor_options
 @click.option(
     "--num-shards",
     type=int,
@@ -109,6 +116,8 @@ def generate(
     rooms: int,
     rows_per_shard: int,
     workers: int | None,
+    executor: str,
+    ray_address: str | None,
     num_shards: int,
     shard_index: int,
     overwrite: bool,
@@ -140,6 +149,8 @@ def generate(
     )
     run = RunOptions(
         workers=workers or os.cpu_count() or 1,
+        executor=executor,
+        ray_address=ray_address,
         num_shards=num_shards,
         shard_index=shard_index,
         overwrite=overwrite,

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from devspeech.cli import cli
 from devspeech.dataset import CARD_FILE, is_complete, shard_files
 from devspeech.errors import InputError
+from devspeech.runner import RunnerOptions
 from devspeech.workflows.recipe import load_recipe, run_recipe
 
 RECIPE = """\
@@ -80,7 +81,7 @@ def test_a_recipe_runs_every_stage_reproducibly_and_resumes(recipe: Path, tmp_pa
     assert (tmp_path / "one" / "recipe.toml").read_text() == recipe.read_text()
     results = (tmp_path / "one" / "bench" / "results.json").read_text()
     assert '"model": "random:80"' in results and str(one.tuned) in results
-    run_recipe(parsed, tmp_path / "two", workers=2, echo=lambda _: None)
+    run_recipe(parsed, tmp_path / "two", RunnerOptions(workers=2), echo=lambda _: None)
     assert _outputs(tmp_path / "one") == _outputs(tmp_path / "two")
 
     said: list[str] = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from functools import partial
 
 import pytest
@@ -46,7 +47,14 @@ def test_a_failing_unit_raises_in_the_caller(workers: int):
 
 
 def test_bad_runner_options_are_refused():
-    with pytest.raises(InputError, match="unknown executor 'slurm'; available: local"):
+    with pytest.raises(InputError, match="unknown executor 'slurm'; available: local, ray"):
         RunnerOptions(executor="slurm")
     with pytest.raises(InputError, match="--workers must be at least 1"):
         RunnerOptions(workers=0)
+
+
+def test_the_ray_executor_without_ray_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setitem(sys.modules, "ray", None)  # as if ray were not installed
+    with pytest.raises(InputError, match=r"^--executor ray needs Ray Data \(.*\); pip install "
+                       r"'devspeech\[ray\]'$"):  # fmt: skip
+        list(run_units(_fail_on_three, [1, 2], RunnerOptions(executor="ray")))

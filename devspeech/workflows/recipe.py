@@ -35,14 +35,17 @@ from typing import Any
 
 import click
 
+from devspeech.cli import executor_options
 from devspeech.errors import InputError
 from devspeech.files import write_text_atomic
+from devspeech.runner import RunnerOptions
 
 RECIPE_FILE = "recipe.toml"
 STAGES = ("mine", "generate", "finetune", "bench", "export")
-# fields the run itself sets: where each stage reads and writes, and the one seed
+# fields the run itself sets: where each stage reads and writes, the one seed, and where
+# the work runs (`devspeech run --executor`; it never changes an output)
 MANAGED = {
-    "mine": ("output", "seed"),
+    "mine": ("output", "seed", "executor", "ray_address"),
     "generate": ("seed",),
     "finetune": ("data", "seed"),
     "bench": ("data", "seed"),
@@ -213,15 +216,14 @@ def _claim(recipe: Recipe, out: Path, overwrite: bool) -> None:
 def run_recipe(
     recipe: Recipe,
     out: Path,
-    workers: int = 1,
+    runner: RunnerOptions | None = None,
     overwrite: bool = False,
     echo: Callable[[str], None] = click.echo,
     progress: bool = False,
 ) -> RecipeRun:
-    """Run every stage of `recipe` into `out`, skipping or resuming what is done."""
-    from devspeech.runner import RunnerOptions
-
-    RunnerOptions(workers=workers)  # the worker count is checked before anything is written
+    """Run every stage of `recipe` into `out`, skipping or resuming what is done; `runner`
+    says where mining and speaking run (never what they write; default: this process)."""
+    runner = runner or RunnerOptions()
     options = _options(recipe, out)
     _claim(recipe, out, overwrite)
     run = RecipeRun(out)
@@ -231,9 +233,9 @@ def run_recipe(
         echo(f"[{number}/{len(steps)}] {stage}")
         run.ran.append(stage)
         if stage == "mine":
-            _mine(options["mine"], workers, echo, progress)
+            _mine(options["mine"], runner, echo, progress)
         elif stage == "generate":
-            _generate(options["generate"], utterances, out / "dataset", workers, echo, progress)
+            _generate(options["generate"], utterances, out / "dataset", runner, echo, progress)
         elif stage == "finetune":
             run.tuned = _finetune(options["finetune"], out / "finetune", echo, progress)
         elif stage == "bench":
@@ -243,23 +245,25 @@ def run_recipe(
     return run
 
 
-def _mine(request: Any, workers: int, echo: Callable[[str], None], progress: bool) -> None:
+def _mine(request: Any, runner: RunnerOptions, echo: Callable[[str], None], progress: bool) -> None:
     from devspeech.corpus.api import run_mine
     from devspeech.corpus.mine import format_summary
 
     if request.output.is_file():  # written whole or not at all
         echo(f"{request.output} is there; kept")
         return
-    if request.workers is None:
-        request = dataclasses.replace(request, workers=workers)
+    request = dataclasses.replace(request, workers=request.workers or runner.workers,
+                                  executor=runner.executor, ray_address=runner.address)  # fmt: skip
     echo(format_summary(run_mine(request, progress=progress), request.output))
 
 
-def _generate(options: Any, utterances: Path, dataset: Path, workers: int,
+def _generate(options: Any, utterances: Path, dataset: Path, runner: RunnerOptions,
               echo: Callable[[str], None], progress: bool) -> None:  # fmt: skip
     from devspeech.generator.api import RunOptions, format_summary, generate
 
-    summary = generate(utterances, dataset, options, RunOptions(workers=workers, progress=progress))
+    run = RunOptions(workers=runner.workers, executor=runner.executor,
+                     ray_address=runner.address, progress=progress)  # fmt: skip
+    summary = generate(utterances, dataset, options, run)
     echo(format_summary(summary))
 
 
@@ -301,12 +305,18 @@ def _export(options: Any, out: Path, echo: Callable[[str], None]) -> Path:
     "-o", "--output", type=click.Path(file_okay=False, path_type=Path), default=None,
     help="Folder for every output (default: the recipe's name in the current folder).",
 )  # fmt: skip
-@click.option("--workers", type=int, default=None, help="Processes (default: every core).")
+@click.option(
+    "--workers", type=int, default=None, help="Units at once: processes, or Ray tasks "
+    "(default: every core).",
+)  # fmt: skip
+@executor_options
 @click.option("--overwrite", is_flag=True, help="Replace the outputs of another recipe.")
-def run_command(recipe: Path, output: Path | None, workers: int | None, overwrite: bool) -> None:
+def run_command(recipe: Path, output: Path | None, workers: int | None, executor: str,
+                ray_address: str | None, overwrite: bool) -> None:  # fmt: skip
     """Run RECIPE (a TOML file: mine, generate, finetune, bench, export) into one folder."""
+    # the runner is checked before anything is written
+    runner = RunnerOptions(executor, workers or os.cpu_count() or 1, ray_address)
     parsed = load_recipe(recipe)
     out = output or Path(recipe.stem)
-    result = run_recipe(parsed, out, workers or os.cpu_count() or 1, overwrite,
-                        progress=sys.stderr.isatty())  # fmt: skip
+    result = run_recipe(parsed, out, runner, overwrite, progress=sys.stderr.isatty())
     click.echo(f"ran {', '.join(result.ran)} into {out} (recipe recorded in {out / RECIPE_FILE})")
