@@ -6,6 +6,7 @@ heavy imports.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import sys
@@ -16,7 +17,7 @@ from typing import Any
 import click
 
 from devspeech import __version__
-from devspeech.errors import DevspeechError
+from devspeech.errors import DevspeechError, StorageError
 
 # command name -> (module, attribute, one-line help shown by `devspeech --help`)
 _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -79,6 +80,10 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+# a file system that refuses a write: full, over quota, read-only, not ours
+STORAGE_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM})
+
+
 def comma_list(value: str | None) -> tuple[str, ...]:
     """The non-empty, stripped items of a comma-separated option value."""
     return tuple(item.strip() for item in (value or "").split(",") if item.strip())
@@ -132,6 +137,11 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except DevspeechError as error:
             raise click.ClickException(str(error)) from None
+        except OSError as error:
+            if error.errno not in STORAGE_ERRNOS:
+                raise
+            storage = StorageError.writing(error.filename or "a file", error)
+            raise click.ClickException(str(storage)) from None
         except KeyboardInterrupt:
             click.echo(
                 "\ninterrupted: what was finished is kept; rerun the same command to go on",

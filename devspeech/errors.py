@@ -1,5 +1,9 @@
 """Errors that name the item at fault and how to fix it; the CLI prints them as one line."""
 
+from __future__ import annotations
+
+import os
+
 
 class DevspeechError(Exception):
     """Base class of every error devspeech raises on purpose."""
@@ -20,3 +24,14 @@ class NothingMinedError(InputError):
 class ExecutorError(DevspeechError):
     """The executor lost work it cannot redo (a cluster gone, a unit that kills every
     worker it runs on); what finished is kept, so a rerun goes on from there."""
+
+
+class StorageError(DevspeechError):
+    """A file could not be written (the disk full, the folder not writable); what was
+    complete before stays complete, and a rerun goes on from there."""
+
+    @classmethod
+    def writing(cls, path: object, error: OSError) -> StorageError:
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        return cls(f"cannot write {path}: {reason}; what was finished is kept, "
+                   "rerun to go on once it can be written")  # fmt: skip

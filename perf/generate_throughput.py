@@ -1,6 +1,7 @@
 """Generation speed against the bare engines, on utterances mined from the standard library.
 
     python perf/generate_throughput.py [--espeak N] [--piper N] [--kokoro N] [--workers W]
+        [--ray]
 
 Prints, per engine: raw synthesis speed (x real time, one process, nothing else),
 the whole pipeline's speed (default augmentation, FLAC and parquet writing, W
@@ -8,6 +9,10 @@ workers), their ratio, and the peak memory of the main process and of the
 largest worker. Targets: espeak pipeline >= 200x real time on 2 cores and >= half
 the raw speed times the workers; Piper pipeline >= 0.8 of raw Piper; Kokoro
 pipeline >= 0.8 of raw Kokoro times the workers; memory flat as N grows.
+
+With --ray, each pipeline runs again with `--executor ray` on a Ray instance started on
+this machine before the timing (its start-up is printed apart), and the ratio of the
+Ray pipeline to the local one is printed: what the Ray executor costs per core.
 """
 
 from __future__ import annotations
@@ -75,7 +80,7 @@ class RssSampler(threading.Thread):
 
 
 def pipeline_speed(
-    engine_name: str, corpus: Path, count: int, workers: int
+    engine_name: str, corpus: Path, count: int, workers: int, executor: str = "local"
 ) -> tuple[float, float, list[float]]:
     """(x real time, audio hours, main-process RSS peak per quarter) of a default `generate`."""
     with tempfile.TemporaryDirectory() as folder:
@@ -86,7 +91,8 @@ def pipeline_speed(
         sampler = RssSampler()
         sampler.start()
         started = time.perf_counter()
-        summary = generate(corpus, Path(folder) / "ds", options, RunOptions(workers=workers))
+        run = RunOptions(workers=workers, executor=executor)
+        summary = generate(corpus, Path(folder) / "ds", options, run)
         elapsed = time.perf_counter() - started
         sampler.done.set()
         sampler.join()
@@ -100,6 +106,7 @@ def main() -> None:
     parser.add_argument("--piper", type=int, default=200, help="utterances for Piper")
     parser.add_argument("--kokoro", type=int, default=60, help="utterances for Kokoro")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--ray", action="store_true", help="also run each pipeline on Ray")
     args = parser.parse_args()
     modules = ("json", "argparse", "pathlib", "shutil", "subprocess", "logging", "typing")
     if (
@@ -112,6 +119,12 @@ def main() -> None:
         write_jsonl(corpus, utterances)
         print(f"corpus             {len(utterances)} utterances, workers {args.workers} "
               f"(of {os.cpu_count()} cores)")  # fmt: skip
+        if args.ray:
+            started = time.perf_counter()
+            import ray
+
+            ray.init(num_cpus=args.workers, include_dashboard=False, log_to_driver=False)
+            print(f"ray start          {time.perf_counter() - started:8.1f} s (local instance)")
         engines = (("espeak", args.espeak), ("piper", args.piper), ("kokoro", args.kokoro))
         for name, count in engines:
             if count <= 0:
@@ -126,6 +139,10 @@ def main() -> None:
                   f"{piped / (raw * args.workers):.2f} of raw x workers")  # fmt: skip
             print(f"{name:<7} main RSS   " + " / ".join(f"{q:.0f}" for q in quarters)
                   + " MiB peak in each quarter of the run")  # fmt: skip
+            if args.ray:
+                on_ray, _, _ = pipeline_speed(name, corpus, count, args.workers, "ray")
+                print(f"{name:<7} on Ray     {on_ray:8.1f}x real time ({args.workers} Ray "
+                      f"tasks), {on_ray / piped:.2f} of the local pipeline")  # fmt: skip
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(f"peak memory        main {own:.0f} MiB, largest worker {children:.0f} MiB")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -120,6 +121,35 @@ def test_generate_killed_mid_shard_resumes_to_the_same_bytes(  # type: ignore[no
         for name, data in _shards(out).items():
             assert data == _shards(reference)[name]
     _devspeech(*args)
+    assert _shards(out) == _shards(reference)
+    assert (out / CARD_FILE).read_bytes() == (reference / CARD_FILE).read_bytes()
+
+
+def test_generate_on_a_full_disk_stops_in_one_line_and_resumes(  # type: ignore[no-untyped-def]
+    corpus: Path, tmp_path: Path, reliability
+):
+    """A shard's file lands on /dev/full (every write: ENOSPC, from the kernel)."""
+    reference = tmp_path / "reference"
+    _devspeech("generate", str(corpus), "-o", str(reference), *GENERATE)
+    names = sorted(_shards(reference))
+    out = tmp_path / "ds"
+    shutil.copytree(reference, out)  # the folder of a run killed before any shard was done
+    for path in [*shard_files(out), out / CARD_FILE]:
+        path.unlink()
+    (out / "data" / f".{names[2]}.partial").symlink_to("/dev/full")
+    done = subprocess.run([sys.executable, "-m", "devspeech", "generate", str(corpus), "-o",
+                           str(out), *GENERATE], capture_output=True, text=True, env=_env())  # fmt: skip
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        f"Error: cannot write {out / 'data' / names[2]}: No space left on device; what was "
+        "finished is kept, rerun to go on once it can be written"
+    ]
+    reliability["bad inputs"] += 1
+    assert not is_complete(out) and names[2] not in _shards(out)
+    assert not list((out / "data").glob(".*"))  # nothing half-written left behind
+    for name, data in _shards(out).items():
+        assert data == _shards(reference)[name]
+    _devspeech("generate", str(corpus), "-o", str(out), *GENERATE)  # the disk has room again
     assert _shards(out) == _shards(reference)
     assert (out / CARD_FILE).read_bytes() == (reference / CARD_FILE).read_bytes()
 
