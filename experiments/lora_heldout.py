@@ -25,10 +25,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
 
+from devspeech.benchmark.predict import PREDICTIONS_FILE
 from devspeech.benchmark.results import BEFORE_AFTER, before_after, read_results
 from devspeech.benchmark.run import BenchOptions, run_bench
 from devspeech.corpus.api import MineRequest, run_mine
@@ -109,11 +111,19 @@ def main() -> None:
         ("long-form train rows", out / "developer", "train"),
     ):
         stage(f"benchmark base and tuned on {split_name}")
-        folder = out / f"bench-{name}-{split_name.replace(' ', '-')}"
+        slug = split_name.replace(" ", "-")
+        folder = out / f"bench-{name}-{slug}"
         bench = BenchOptions(models=("bundled:tiny.en", str(result)), data=str(data), split=split,
                              kinds=(), seed=args.seed)  # fmt: skip
         if split == "train":
             bench = replace(bench, limit=150)
+        # the base model's predictions are made once per split and shared by every run:
+        # bench resumes, so the tuned model's run finds base's rows done
+        base = out / f"bench-base-{slug}"
+        run_bench(replace(bench, models=("bundled:tiny.en",)), base)
+        if not (folder / PREDICTIONS_FILE).is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(base / PREDICTIONS_FILE, folder / PREDICTIONS_FILE)
         run_bench(bench, folder)
         tables[split_name] = read_results(folder / "results.json")
 

@@ -84,7 +84,9 @@ def pipeline_speed(
 ) -> tuple[float, float, list[float]]:
     """(x real time, audio hours, main-process RSS peak per quarter) of a default `generate`."""
     with tempfile.TemporaryDirectory() as folder:
-        per_shard = min(500, max(50, count // (2 * workers)))
+        # two shards per worker at least, of equal size: a shard is the unit of work, so
+        # fewer shards than workers would leave a worker idle and measure that instead
+        per_shard = min(500, max(10, -(-count // (2 * workers))))
         options = GenerateOptions(
             engines=(engine_name,), limit=count, heldout_engine=None, rows_per_shard=per_shard
         )
@@ -132,16 +134,16 @@ def main() -> None:
             count = min(count, len(utterances))
             raw = raw_speed(name, utterances[: min(count, 300 if name != "kokoro" else 30)])
             piped, hours, quarters = pipeline_speed(name, corpus, count, args.workers)
-            print(f"{name:<7} raw        {raw:8.1f}x real time (1 process)")
-            print(f"{name:<7} pipeline   {piped:8.1f}x real time ({count} utterances, "
+            print(f"{name + ' raw':<18} {raw:8.1f}x real time (1 process)")
+            print(f"{name + ' pipeline':<18} {piped:8.1f}x real time ({count} utterances, "
                   f"{hours:.2f} h, {args.workers} workers)")  # fmt: skip
-            print(f"{name:<7} ratio      {piped / raw:8.2f} of raw, "
+            print(f"{name + ' ratio':<18} {piped / raw:8.2f} of raw, "
                   f"{piped / (raw * args.workers):.2f} of raw x workers")  # fmt: skip
-            print(f"{name:<7} main RSS   " + " / ".join(f"{q:.0f}" for q in quarters)
+            print(f"{name + ' main RSS':<18} " + " / ".join(f"{q:.0f}" for q in quarters)
                   + " MiB peak in each quarter of the run")  # fmt: skip
             if args.ray:
                 on_ray, _, _ = pipeline_speed(name, corpus, count, args.workers, "ray")
-                print(f"{name:<7} on Ray     {on_ray:8.1f}x real time ({args.workers} Ray "
+                print(f"{name + ' on Ray':<18} {on_ray:8.1f}x real time ({args.workers} Ray "
                       f"tasks), {on_ray / piped:.2f} of the local pipeline")  # fmt: skip
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
