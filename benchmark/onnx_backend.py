@@ -162,6 +162,8 @@ class OnnxBackend:
         logprobs = shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
         for k in range(len(logits)):
             stamp = logprobs[k, first:]
+            if not np.isfinite(stamp.max()):  # every timestamp suppressed: text goes on
+                continue
             stamp_total = np.log(np.exp(stamp - stamp.max()).sum()) + stamp.max()
             if stamp_total > logprobs[k, :first].max():
                 logits[k, :first] = -np.inf

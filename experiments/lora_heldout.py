@@ -129,6 +129,8 @@ def main() -> None:
 
     forms = keyword_forms(out / f"bench-{name}-developer-test_heldout" / "predictions.jsonl",
                           out / "developer", "test_heldout")  # fmt: skip
+    forms += keyword_seen(out / f"bench-{name}-developer-test_heldout" / "predictions.jsonl",
+                          out / "developer")  # fmt: skip
     report = render(tables, options, time.perf_counter() - started) + forms
     (out / f"report-{name}.md").write_text(report, encoding="utf-8")
     print(report)
@@ -167,6 +169,33 @@ def keyword_forms(predictions: Path, dataset: Path, split: str) -> str:
     for form in sorted({f for f, _ in counts}):
         cells = [counts.get((form, m), [0, 0]) for m in models]
         lines.append(f"| {form} | " + " | ".join(f"{a} of {b}" for a, b in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def keyword_seen(predictions: Path, dataset: Path) -> str:
+    """Keywords of test_heldout found in the prediction, apart by whether training saw them
+    (a keyword of a train row) or not: what tuning taught against what it generalised."""
+    from devspeech.dataset import read_rows
+
+    seen = {k for r in read_rows(dataset, "train", columns=["keywords"]) for k in r["keywords"]}
+    counts: dict[tuple[bool, str], list[int]] = {}
+    models: list[str] = []
+    for line in predictions.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if row["condition"] != "none":
+            continue
+        models += [row["model"]] if row["model"] not in models else []
+        for keyword in row["labels"]["keywords"]:
+            cell = counts.setdefault((keyword in seen, row["model"]), [0, 0])
+            cell[0] += keyword in row["prediction"]
+            cell[1] += 1
+    head = "| keyword | " + " | ".join(models) + " |"
+    lines = ["", "### keywords found in the prediction, by whether a train row had them", "",
+             head, "|---" * (len(models) + 1) + "|"]  # fmt: skip
+    for known in (True, False):
+        cells = [counts.get((known, m), [0, 0]) for m in models]
+        label = "a keyword of some train row" if known else "never a train row's keyword"
+        lines.append(f"| {label} | " + " | ".join(f"{a} of {b}" for a, b in cells) + " |")
     return "\n".join(lines) + "\n"
 
 
