@@ -77,6 +77,9 @@ CASES: list[tuple[str, list[str], str]] = [
      "--engines", "espeak", "--clean-fraction", "2"], "between 0 and 1"),
     ("generate with a corrupt noise file", ["generate", f"{W}/u.jsonl", "-o", f"{OUT}/ds",
      "--engines", "espeak", "--noise-dir", f"{W}/noise"], "cannot be read"),
+    ("generate into a folder nobody may create (root included)", ["generate", f"{W}/u.jsonl",
+     "-o", "/sys/devspeech-out", "--engines", "espeak"],
+     "cannot write /sys/devspeech-out: "),  # EPERM for root, EACCES for others
     ("generate into a dataset of another recipe", ["generate", f"{W}/u.jsonl", "-o",
      f"{W}/ds", "--engines", "espeak", "--rooms", "3"], "another recipe"),
     # bench
