@@ -27,6 +27,7 @@ import argparse
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
@@ -147,12 +148,11 @@ def _form(keyword: str, spoken: str) -> str:
     return "plain word"
 
 
-def keyword_forms(predictions: Path, dataset: Path, split: str) -> str:
-    """Where keywords are missed, by the keyword's form: how often each keyword occurs in
-    the raw prediction (a substring count, not the metric's token count), base and tuned."""
-    from devspeech.dataset import read_rows
-
-    spoken = {r["id"]: r["spoken"] for r in read_rows(dataset, split, columns=["id", "spoken"])}
+def keyword_table(predictions: Path, title: str, column: str,
+                  group: Callable[[str, str], str]) -> str:  # fmt: skip
+    """How often each group of keywords occurs in the raw prediction (a substring count,
+    not the metric's token count), per model, on the rows benched without a prompt;
+    `group(keyword, row id)` names a keyword's group."""
     counts: dict[tuple[str, str], list[int]] = {}
     models: list[str] = []
     for line in predictions.read_text(encoding="utf-8").splitlines():
@@ -161,42 +161,36 @@ def keyword_forms(predictions: Path, dataset: Path, split: str) -> str:
             continue
         models += [row["model"]] if row["model"] not in models else []
         for keyword in row["labels"]["keywords"]:
-            cell = counts.setdefault((_form(keyword, spoken[row["id"]]), row["model"]), [0, 0])
+            cell = counts.setdefault((group(keyword, row["id"]), row["model"]), [0, 0])
             cell[0] += keyword in row["prediction"]
             cell[1] += 1
-    lines = ["", f"### keywords found in the prediction, by form ({split})", "",
-             "| form | " + " | ".join(models) + " |", "|---" * (len(models) + 1) + "|"]  # fmt: skip
-    for form in sorted({f for f, _ in counts}):
-        cells = [counts.get((form, m), [0, 0]) for m in models]
-        lines.append(f"| {form} | " + " | ".join(f"{a} of {b}" for a, b in cells) + " |")
+    lines = ["", f"### {title}", "", f"| {column} | " + " | ".join(models) + " |",
+             "|---" * (len(models) + 1) + "|"]  # fmt: skip
+    for name in sorted({g for g, _ in counts}):
+        cells = [counts.get((name, m), [0, 0]) for m in models]
+        lines.append(f"| {name} | " + " | ".join(f"{a} of {b}" for a, b in cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def keyword_forms(predictions: Path, dataset: Path, split: str) -> str:
+    """Where keywords are missed, by the keyword's form."""
+    from devspeech.dataset import read_rows
+
+    spoken = {r["id"]: r["spoken"] for r in read_rows(dataset, split, columns=["id", "spoken"])}
+    return keyword_table(predictions, f"keywords found in the prediction, by form ({split})",
+                         "form", lambda keyword, row: _form(keyword, spoken[row]))  # fmt: skip
 
 
 def keyword_seen(predictions: Path, dataset: Path) -> str:
-    """Keywords of test_heldout found in the prediction, apart by whether training saw them
-    (a keyword of a train row) or not: what tuning taught against what it generalised."""
+    """Keywords apart by whether training saw them (a keyword of a train row) or not: what
+    tuning taught against what it generalised."""
     from devspeech.dataset import read_rows
 
     seen = {k for r in read_rows(dataset, "train", columns=["keywords"]) for k in r["keywords"]}
-    counts: dict[tuple[bool, str], list[int]] = {}
-    models: list[str] = []
-    for line in predictions.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if row["condition"] != "none":
-            continue
-        models += [row["model"]] if row["model"] not in models else []
-        for keyword in row["labels"]["keywords"]:
-            cell = counts.setdefault((keyword in seen, row["model"]), [0, 0])
-            cell[0] += keyword in row["prediction"]
-            cell[1] += 1
-    head = "| keyword | " + " | ".join(models) + " |"
-    lines = ["", "### keywords found in the prediction, by whether a train row had them", "",
-             head, "|---" * (len(models) + 1) + "|"]  # fmt: skip
-    for known in (True, False):
-        cells = [counts.get((known, m), [0, 0]) for m in models]
-        label = "a keyword of some train row" if known else "never a train row's keyword"
-        lines.append(f"| {label} | " + " | ".join(f"{a} of {b}" for a, b in cells) + " |")
-    return "\n".join(lines) + "\n"
+    return keyword_table(
+        predictions, "keywords found in the prediction, by whether a train row had them",
+        "keyword", lambda keyword, _: "a train row's" if keyword in seen else "never a train row's",
+    )  # fmt: skip
 
 
 def render(tables: dict[str, list[Result]], options: FinetuneOptions, seconds: float) -> str:

@@ -12,6 +12,7 @@ from functools import partial
 from pathlib import Path
 
 import pytest
+from test_runner import _fail_on_three, _square
 
 from devspeech.corpus.api import MineRequest, run_mine
 from devspeech.dataset import shard_files
@@ -30,23 +31,12 @@ RAY = RunnerOptions(executor="ray", workers=2)
 @pytest.fixture(scope="module", autouse=True)
 def local_ray() -> Iterator[None]:
     """One local instance for the module; the executor uses it as it is and leaves it up."""
-    # workers import this module's tasks by name, as a cluster's would the user's code
+    # workers import the tests' tasks by name, as a cluster's would the user's code
     tests = str(Path(__file__).parent)
     ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False,
              runtime_env={"env_vars": {"PYTHONPATH": tests}})  # fmt: skip
     yield
     ray.shutdown()
-
-
-def _square(offset: int, unit: int, report) -> int:  # type: ignore[no-untyped-def]
-    report(unit)
-    return unit * unit + offset
-
-
-def _fail_on_three(unit: int, report) -> int:  # type: ignore[no-untyped-def]
-    if unit == 3:
-        raise ValueError("unit 3 is broken")
-    return unit
 
 
 def _die_once(marker: Path, victim: object, task, unit, report):  # type: ignore[no-untyped-def]
