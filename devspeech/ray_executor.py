@@ -46,13 +46,17 @@ def ray_map(
     ray = _import_ray()
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(
-            address=address,
-            include_dashboard=False,
-            configure_logging=False,
-            logging_level=logging.WARNING,
-            log_to_driver=False,
-        )
+        try:
+            ray.init(
+                address=address,
+                include_dashboard=False,
+                configure_logging=False,
+                logging_level=logging.WARNING,
+                log_to_driver=False,
+            )
+        except Exception as error:  # an address nobody answers at, a cluster of another Ray
+            where = f"the Ray cluster at {address}" if address else "Ray on this machine"
+            raise ExecutorError(f"cannot start or join {where}: {error}") from error
     try:
         yield from _map(ray, task, units, workers, ordered, report)
     finally:
