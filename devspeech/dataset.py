@@ -18,7 +18,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
-from devspeech.errors import InputError, RecordError, StorageError
+from devspeech.errors import InputError, RecordError
+from devspeech.files import atomic_path
 from devspeech.records import AudioData, DatasetRow, Record, hints
 
 SAMPLE_RATE = 16_000  # every clip is stored at this rate (devspeech.audio re-exports it)
@@ -114,17 +115,11 @@ def write_shard(path: Path, rows: Iterable[DatasetRow]) -> None:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    partial = path.with_name(f".{path.name}.partial")
     table = pa.Table.from_pylist([row.to_dict() for row in rows], schema=arrow_schema())
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as partial:
         pq.write_table(table, partial, row_group_size=100, compression="zstd")
         with partial.open("rb") as handle:
             os.fsync(handle.fileno())
-        partial.replace(path)
-    except OSError as error:  # a full disk, a folder that is not writable
-        partial.unlink(missing_ok=True)
-        raise StorageError.writing(path, error) from error
 
 
 def shard_files(root: Path, split: str | None = None) -> list[Path]:

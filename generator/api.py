@@ -309,11 +309,8 @@ def _progress_bar(total: int, enabled: bool, started: float) -> _Progress | None
 
 
 def _write_failures(state: Path, shard: str, failures: Counter[str]) -> None:
-    folder = state / FAILURES_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{shard}.json").write_text(
-        json.dumps(dict(sorted(failures.items()))), encoding="utf-8"
-    )
+    write_text_atomic(state / FAILURES_DIR / f"{shard}.json",
+                      json.dumps(dict(sorted(failures.items()))))  # fmt: skip
 
 
 def _fill_totals(summary: GenerateSummary, output: Path, stats: dict) -> None:

@@ -11,7 +11,15 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from devspeech.dataset import FAILURES_DIR, SPLITS, STATE_DIR, features_yaml, shard_files, split_of
+from devspeech.dataset import (
+    CARD_FILE,
+    FAILURES_DIR,
+    SPLITS,
+    STATE_DIR,
+    features_yaml,
+    shard_files,
+    split_of,
+)
 from devspeech.files import write_text_atomic
 from devspeech.quality import source_type, unbalanced_brackets
 from devspeech.versions import installed_versions
@@ -274,4 +282,4 @@ def write_card(root: Path, recipe: dict[str, Any], stats: dict[str, Any] | None 
     """Write root/README.md from the recipe and the shards' stats (read here unless given)."""
     versions = package_versions(recipe.get("engines", ()))
     text = render_card(recipe, stats or collect_stats(root), versions)
-    return write_text_atomic(root / "README.md", text)
+    return write_text_atomic(root / CARD_FILE, text)
