@@ -51,6 +51,9 @@ class GenerateOptions:
 
     engines: tuple[str, ...] = ("espeak", "kokoro", "piper")
     voices: tuple[str, ...] = ()
+    # "engine=weight": each engine's share of the rows train-side voices speak (an engine
+    # not named weighs 1); puts the rows where speech is cheap. test_heldout stays even.
+    engine_weights: tuple[str, ...] = ()
     limit: int | None = None
     hours: float | None = None
     augment: str = "default"
@@ -79,6 +82,26 @@ class GenerateOptions:
             raise InputError("--hours must be positive")
         if self.rows_per_shard < 1:
             raise InputError("--rows-per-shard must be at least 1")
+        self.weights()  # checks --engine-weights
+
+    def weights(self) -> tuple[tuple[str, float], ...]:
+        """`engine_weights` parsed: (engine, weight) for every engine in use, or () when
+        every engine weighs the same (the uniform draw, whose bytes older datasets have)."""
+        named: dict[str, float] = {}
+        for item in self.engine_weights:
+            name, _, value = item.partition("=")
+            try:
+                weight = float(value)
+            except ValueError:
+                weight = -1.0
+            if name not in self.engines or not weight > 0 or weight == float("inf"):
+                raise InputError(
+                    f"--engine-weights {item!r}: expected ENGINE=WEIGHT with ENGINE one of "
+                    f"{', '.join(self.engines)} and WEIGHT a positive number"
+                )
+            named[name] = weight
+        weights = tuple((name, named.get(name, 1.0)) for name in sorted(self.engines))
+        return () if len({w for _, w in weights}) <= 1 else weights
 
     def resolved_heldout_engine(self) -> str | None:
         if self.heldout_engine != "auto":
@@ -213,6 +236,7 @@ def prepare(
         clean_fraction=options.clean_fraction,
         pools=pools,
         rooms=options.rooms if options.augment != "none" else 0,
+        engine_weights=options.weights(),
         cache_dir=cache_dir,
         noise_dir=options.noise_dir,
         babble_lines=babble,

@@ -33,6 +33,13 @@ from devspeech.generator.augment import AUGMENT_LEVELS
     metavar="LIST|@FILE",
     help="Voices to use: engine:name or name patterns (wildcards), or @file with one per line.",
 )
+@click.option(
+    "--engine-weights",
+    default=None,
+    metavar="ENGINE=W,...",
+    help="Share of train-side rows each engine speaks, e.g. espeak=4,kokoro=1 "
+    "(unnamed engines weigh 1; test_heldout stays even): rows go where speech is cheap.",
+)
 @click.option("--list-voices", is_flag=True, help="Print the voices of --engines and exit.")
 @click.option("--limit", type=int, default=None, help="At most this many utterances.")
 @click.option("--hours", type=float, default=None, help="Stop at about this many hours of audio.")
@@ -104,6 +111,7 @@ def generate(
     output: Path,
     engines: str,
     voices: str | None,
+    engine_weights: str | None,
     list_voices: bool,
     limit: int | None,
     hours: float | None,
@@ -135,6 +143,7 @@ def generate(
     options = GenerateOptions(
         engines=engine_names,
         voices=read_voice_patterns(voices),
+        engine_weights=tuple(w.strip() for w in (engine_weights or "").split(",") if w.strip()),
         limit=limit,
         hours=hours,
         augment=augment,

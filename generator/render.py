@@ -37,6 +37,7 @@ class RenderSetup:
     cache_dir: Path
     noise_dir: Path | None
     babble_lines: tuple[str, ...]
+    engine_weights: tuple[tuple[str, float], ...] = ()  # train-side voices; () is uniform
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,8 @@ class Renderer:
 
     def _render(self, plan: RowPlan) -> DatasetRow:
         rng = item_rng(self.setup.seed, "row", plan.row_id)
-        voice = _choose_voice(self.pool(plan.split), rng)
+        weights = () if plan.split == "test_heldout" else self.setup.engine_weights
+        voice = _choose_voice(self.pool(plan.split), rng, dict(weights))
         engine = get_engine(voice.engine)
         speaker = engine.draw_speaker(voice, rng)
         try:
@@ -165,10 +167,14 @@ class Renderer:
         return np.concatenate(pieces), tuple(words), tuple(segments)
 
 
-def _choose_voice(pool: tuple[Voice, ...], rng: random.Random) -> Voice:
-    """An engine uniformly, then one of its voices, so one big engine does not drown the rest."""
+def _choose_voice(pool: tuple[Voice, ...], rng: random.Random, weights: dict[str, float]) -> Voice:
+    """An engine (uniformly, or by `weights`), then one of its voices uniformly, so one
+    engine with many voices does not drown the rest."""
     engines = sorted({v.engine for v in pool})
-    engine = engines[rng.randrange(len(engines))]
+    if weights:
+        engine = rng.choices(engines, weights=[weights[e] for e in engines])[0]
+    else:
+        engine = engines[rng.randrange(len(engines))]
     own = [v for v in pool if v.engine == engine]
     return own[rng.randrange(len(own))]
 

@@ -219,6 +219,30 @@ def test_same_bytes_for_any_worker_count_and_rerun(corpus: Path, tmp_path: Path)
     assert engines == {"espeak", "piper"} and len(_bytes(one)) == 7
 
 
+def test_engine_weights_move_train_rows_and_leave_test_heldout_even(corpus: Path, tmp_path: Path):
+    """Weights that name every engine alike are the uniform draw (the same bytes); a heavy
+    weight puts every train-side row on its engine, while test_heldout's voices are drawn
+    evenly whatever the weights."""
+    options = replace(BOTH, augment="none", longform_fraction=0,
+                      splits=SplitFractions(validation=0.1, test=0.1, test_heldout=0.3))  # fmt: skip
+    seen, heldout = ("train", "validation", "test"), ("test_heldout",)
+
+    def engines(name: str, splits: tuple[str, ...], **changes: object) -> set[str]:
+        generate(corpus, tmp_path / name, replace(options, **changes))  # type: ignore[arg-type]
+        return {r["speaker"]["engine"] for s in splits for r in read_rows(tmp_path / name, s)}
+
+    assert engines("plain", seen) == {"espeak", "piper"}  # no engine held out here
+    assert engines("even", seen, engine_weights=("espeak=3", "piper=3")) == {"espeak", "piper"}
+    assert _bytes(tmp_path / "plain") == _bytes(tmp_path / "even")
+    assert engines("heavy", seen, engine_weights=("piper=1e9",)) == {"piper"}
+    # piper held out: train-side voices are all espeak; the weight does not reach test_heldout
+    held = engines("held", heldout, heldout_engine="piper", engine_weights=("piper=1e9",))
+    assert held == {"espeak", "piper"}
+    assert engines("held", seen, heldout_engine="piper", engine_weights=("piper=1e9",)) == {
+        "espeak"
+    }
+
+
 def test_kokoro_rows_are_the_same_bytes_on_any_worker_count(corpus: Path, tmp_path: Path):
     options = GenerateOptions(
         engines=("espeak", "kokoro"),
