@@ -185,6 +185,10 @@ def render_card(recipe: dict[str, Any], stats: dict[str, Any], versions: dict[st
     lines += [
         f"- {engine} ({len(names)}): {', '.join(names)}" for engine, names in by_engine.items()
     ]
+    if recipe.get("engine_weights"):
+        weights = ", ".join(recipe["engine_weights"])
+        lines += ["", f"Train-side rows were drawn by engine weight ({weights}; engines not "
+                  "named weigh 1); `test_heldout` evenly."]  # fmt: skip
     quality = stats.get("quality")
     if quality:
         rows = sum(quality["source_types"].values()) or 1

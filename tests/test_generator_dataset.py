@@ -235,6 +235,9 @@ def test_engine_weights_move_train_rows_and_leave_test_heldout_even(corpus: Path
     assert engines("even", seen, engine_weights=("espeak=3", "piper=3")) == {"espeak", "piper"}
     assert _bytes(tmp_path / "plain") == _bytes(tmp_path / "even")
     assert engines("heavy", seen, engine_weights=("piper=1e9",)) == {"piper"}
+    card = (tmp_path / "heavy" / "README.md").read_text(encoding="utf-8")
+    assert "Train-side rows were drawn by engine weight (piper=1e9; engines not" in card
+    assert "engine weight" not in (tmp_path / "plain" / "README.md").read_text(encoding="utf-8")
     # piper held out: train-side voices are all espeak; the weight does not reach test_heldout
     held = engines("held", heldout, heldout_engine="piper", engine_weights=("piper=1e9",))
     assert held == {"espeak", "piper"}
