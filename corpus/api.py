@@ -17,6 +17,7 @@ from devspeech.corpus.sources import (
 from devspeech.corpus.sources.base import SourceScan
 from devspeech.jsonl import write_jsonl
 from devspeech.records import KINDS
+from devspeech.runner import RunnerOptions
 
 
 @dataclass(frozen=True)
@@ -35,9 +36,7 @@ class MineRequest:
     kinds: tuple[str, ...] = KINDS
     max_words: int = 25
     max_seconds: float = 12.0
-    workers: int | None = None
-    executor: str = "local"
-    ray_address: str | None = None
+    runner: RunnerOptions | None = None  # None: local processes, one per CPU
     seed: int = 0
     general: bool = False
 
@@ -65,9 +64,7 @@ def run_mine(request: MineRequest, *, progress: bool = False) -> MineSummary:
         limit=request.limit,
         mix=parse_mix(request.mix) if request.mix else None,
         general=request.general,
-        **({"workers": request.workers} if request.workers else {}),
-        executor=request.executor,
-        ray_address=request.ray_address,
+        **({"runner": request.runner} if request.runner else {}),
     )
     utterances, summary = mine(scan_sources(request), options, progress=progress)
     write_jsonl(request.output, utterances)

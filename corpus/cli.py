@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from devspeech.cli import comma_list, executor_options
+from devspeech.cli import comma_list, executor_options, runner_of
 from devspeech.records import KINDS
 
 _KIND_CHOICE = click.Choice(["auto", *KINDS])
@@ -128,9 +128,7 @@ def mine(
         kinds=chosen,
         max_words=max_words,
         max_seconds=max_seconds,
-        workers=workers,
-        executor=executor,
-        ray_address=ray_address,
+        runner=runner_of(executor, workers, ray_address),
         seed=settings.seed,
         general=general,
     )

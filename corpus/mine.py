@@ -33,6 +33,10 @@ from devspeech.runner import Report, RunnerOptions, run_units
 log = logging.getLogger(__name__)
 
 
+def _cpus() -> int:
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class MineOptions:
     """Every knob of mining, with its default."""
@@ -45,9 +49,8 @@ class MineOptions:
     kinds: tuple[Kind, ...] = KINDS
     limit: int | None = None
     mix: Mapping[str, float] | None = None
-    workers: int = field(default_factory=lambda: os.cpu_count() or 1)
-    executor: str = "local"  # or "ray": where documents are mined; never changes the output
-    ray_address: str | None = None
+    # where documents are mined (processes here, or Ray tasks); never changes the output
+    runner: RunnerOptions = field(default_factory=lambda: RunnerOptions(workers=_cpus()))
     # keep only ordinary English: the prose sentences with no technical term (a general
     # set that guards a fine-tuned model against forgetting), and nothing else
     general: bool = False
@@ -243,9 +246,9 @@ def _mine_one(options: MineOptions, document: Document, report: Report) -> Docum
 
 def _results(documents: list[Document], options: MineOptions) -> Iterator[DocumentResult]:
     """Results in document order; each document is a unit of work for the runner."""
-    local = options.executor == "local"
-    workers = options.workers if len(documents) >= 4 or not local else 1
-    runner = RunnerOptions(options.executor, workers, options.ray_address)
+    runner = options.runner
+    if len(documents) < 4 and runner.executor == "local":
+        runner = replace(runner, workers=1)
     for _, result in run_units(partial(_mine_one, options), documents, runner, chunk=4):
         yield result
 

@@ -35,3 +35,10 @@ class StorageError(DevspeechError):
         reason = os.strerror(error.errno) if error.errno else str(error)
         return cls(f"cannot write {path}: {reason}; what was finished is kept, "
                    "rerun to go on once it can be written")  # fmt: skip
+
+    @classmethod
+    def denied(cls, path: object, error: OSError) -> StorageError:
+        """A permission refused: to a read as likely as to a write."""
+        reason = os.strerror(error.errno) if error.errno else str(error)
+        return cls(f"cannot access {path}: {reason}; what was finished is kept, "
+                   "rerun to go on once it is permitted")  # fmt: skip

@@ -73,6 +73,7 @@ def run_quickstart(options: QuickstartOptions, *, echo=click.echo) -> dict[str, 
 def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # type: ignore[no-untyped-def]
     from devspeech.generator.api import GenerateOptions, RunOptions, format_summary, generate
     from devspeech.generator.plan import SplitFractions
+    from devspeech.runner import RunnerOptions
 
     dataset = options.output / "dataset"
     echo(
@@ -91,7 +92,7 @@ def _generate(options: QuickstartOptions, utterances: Path, echo) -> Path:  # ty
             # a test split big enough for intervals a few points wide, not tens
             splits=SplitFractions(validation=0.05, test=0.25, test_heldout=0.1),
         ),
-        RunOptions(workers=options.workers, overwrite=True, progress=True),
+        RunOptions(RunnerOptions(workers=options.workers), overwrite=True, progress=True),
     )
     echo(format_summary(summary))
     return dataset

@@ -40,6 +40,7 @@ from devspeech.finetune.options import FinetuneOptions, TrainControl
 from devspeech.finetune.train import finetune
 from devspeech.generator.api import GenerateOptions, RunOptions, generate
 from devspeech.records import Result
+from devspeech.runner import RunnerOptions
 
 PACKAGES = ("click", "rich", "requests", "numpy", "pyarrow", "jiwer")
 
@@ -92,7 +93,7 @@ def main() -> None:
     speech = GenerateOptions(engines=engines, engine_weights=weights, seed=args.seed)
     for corpus, folder in ((dev_corpus, out / "developer"), (general_corpus, out / "general")):
         stage(f"speak {corpus.name}")
-        generate(corpus, folder, speech, RunOptions(workers=2, progress=True))
+        generate(corpus, folder, speech, RunOptions(RunnerOptions(workers=2), progress=True))
 
     name = args.name or args.method
     run = out / f"run-{name}"

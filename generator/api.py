@@ -113,9 +113,7 @@ class GenerateOptions:
 class RunOptions:
     """How this run does the work; never changes the bytes."""
 
-    workers: int = 1
-    executor: str = "local"  # or "ray" (Ray Data; see devspeech.ray_executor)
-    ray_address: str | None = None  # a Ray cluster to join; None starts one here
+    runner: RunnerOptions = field(default_factory=RunnerOptions)  # processes or Ray tasks
     num_shards: int = 1
     shard_index: int = 0
     overwrite: bool = False
@@ -126,11 +124,6 @@ class RunOptions:
     def __post_init__(self) -> None:
         if self.num_shards < 1 or not 0 <= self.shard_index < self.num_shards:
             raise InputError("--shard-index must be in [0, --num-shards)")
-        self.runner  # noqa: B018  (checks the executor, workers and address)
-
-    @property
-    def runner(self) -> RunnerOptions:
-        return RunnerOptions(executor=self.executor, workers=self.workers, address=self.ray_address)
 
 
 @dataclass
@@ -282,7 +275,7 @@ def generate(
     claim_output(output, recipe, run.overwrite)
     write_plan(output, [s.name for s in shards])
     if setup.rooms:
-        room_bank(setup.seed, setup.rooms, setup.cache_dir, workers=run.workers)
+        room_bank(setup.seed, setup.rooms, setup.cache_dir, workers=run.runner.workers)
     mine = [s for i, s in enumerate(shards) if i % run.num_shards == run.shard_index]
     summary = GenerateSummary(output=output)
     todo = [s for s in mine if not (output / DATA_DIR / s.name).is_file()]

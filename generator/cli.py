@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 
-from devspeech.cli import executor_options
+from devspeech.cli import executor_options, runner_of
 from devspeech.generator.augment import AUGMENT_LEVELS
 
 
@@ -157,9 +156,7 @@ def generate(
         seed=settings.seed,
     )
     run = RunOptions(
-        workers=workers or os.cpu_count() or 1,
-        executor=executor,
-        ray_address=ray_address,
+        runner=runner_of(executor, workers, ray_address),
         num_shards=num_shards,
         shard_index=shard_index,
         overwrite=overwrite,

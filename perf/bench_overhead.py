@@ -39,6 +39,7 @@ from devspeech.corpus.mine import MineOptions, mine
 from devspeech.corpus.sources import scan_stdlib
 from devspeech.generator.api import GenerateOptions, RunOptions, generate
 from devspeech.jsonl import write_jsonl
+from devspeech.runner import RunnerOptions
 
 
 def bare_loop(model_spec: str, compute_type: str, clips: list[bytes]) -> tuple[float, float]:
@@ -84,7 +85,7 @@ def main() -> None:
         options = GenerateOptions(
             engines=("espeak",), limit=args.clips * 2, heldout_engine=None, longform_fraction=0.0
         )
-        generate(root / "u.jsonl", root / "ds", options, RunOptions(workers=2))
+        generate(root / "u.jsonl", root / "ds", options, RunOptions(RunnerOptions(workers=2)))
         source = load_dataset_dir(root / "ds", "train")
         clips = [item.audio for item, _ in zip(source.items(), range(args.clips), strict=False)]
 
@@ -151,7 +152,9 @@ def bench_peak(dataset: Path, rows: int) -> None:
 
 def memory(rows: int) -> None:
     """Peak RSS of bench on 200 rows and on `rows` rows, each in a fresh process."""
-    utterances, _ = mine([scan_stdlib()], MineOptions(limit=rows * 2, workers=2))
+    utterances, _ = mine(
+        [scan_stdlib()], MineOptions(limit=rows * 2, runner=RunnerOptions(workers=2))
+    )
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         write_jsonl(root / "u.jsonl", utterances)
@@ -159,7 +162,7 @@ def memory(rows: int) -> None:
             engines=("espeak",), limit=int(rows * 1.6), heldout_engine=None,
             longform_fraction=0.0, augment="none",
         )  # fmt: skip
-        generate(root / "u.jsonl", root / "ds", options, RunOptions(workers=2))
+        generate(root / "u.jsonl", root / "ds", options, RunOptions(RunnerOptions(workers=2)))
         peaks = {}
         for count in (200, rows):
             command = [sys.executable, __file__, "--peak-of", str(root / "ds"), str(count)]

@@ -14,6 +14,7 @@ import time
 
 from devspeech.corpus.mine import MineOptions, mine
 from devspeech.corpus.sources import scan_stdlib
+from devspeech.runner import RunnerOptions
 
 
 def main() -> None:
@@ -22,7 +23,7 @@ def main() -> None:
     args = parser.parse_args()
     scan = scan_stdlib()
     started = time.perf_counter()
-    utterances, summary = mine([scan], MineOptions(workers=args.workers))
+    utterances, summary = mine([scan], MineOptions(runner=RunnerOptions(workers=args.workers)))
     elapsed = time.perf_counter() - started
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"workers            {args.workers} (of {os.cpu_count()} cores)")

@@ -110,6 +110,7 @@ def main() -> None:
     from devspeech.generator.api import GenerateOptions, RunOptions, generate
     from devspeech.jsonl import write_jsonl
     from devspeech.records import Utterance, utterance_id
+    from devspeech.runner import RunnerOptions
 
     texts = [f"x{n} = np.array(values[{n}])" for n in range(40)]
     utterances = [Utterance(utterance_id("code", t), t, t.replace("_", " "), "code", "python",
@@ -118,7 +119,7 @@ def main() -> None:
         root = Path(folder)
         write_jsonl(root / "u.jsonl", utterances)
         options = GenerateOptions(engines=("espeak",), augment="none", longform_fraction=0.0)
-        generate(root / "u.jsonl", root / "ds", options, RunOptions(workers=2))
+        generate(root / "u.jsonl", root / "ds", options, RunOptions(RunnerOptions(workers=2)))
         figures = {}
         for kind in ("bare", "lora", "decoder", "lora-decoder"):
             command = [sys.executable, __file__, "--child", kind, str(root / "ds"),

@@ -32,6 +32,7 @@ from devspeech.generator.api import GenerateOptions, RunOptions, generate
 from devspeech.generator.engines.base import SynthesisError
 from devspeech.generator.voices import get_engine
 from devspeech.jsonl import write_jsonl
+from devspeech.runner import RunnerOptions
 
 
 def raw_speed(engine_name: str, utterances: list) -> float:
@@ -93,7 +94,7 @@ def pipeline_speed(
         sampler = RssSampler()
         sampler.start()
         started = time.perf_counter()
-        run = RunOptions(workers=workers, executor=executor)
+        run = RunOptions(RunnerOptions(executor, workers))
         summary = generate(corpus, Path(folder) / "ds", options, run)
         elapsed = time.perf_counter() - started
         sampler.done.set()

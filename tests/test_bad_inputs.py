@@ -84,7 +84,7 @@ CASES: list[tuple[str, list[str], str]] = [
      "--engines", "espeak", "--noise-dir", f"{W}/noise"], "cannot be read"),
     ("generate into a folder nobody may create (root included)", ["generate", f"{W}/u.jsonl",
      "-o", "/sys/devspeech-out", "--engines", "espeak"],
-     "cannot write /sys/devspeech-out: "),  # EPERM for root, EACCES for others
+     "cannot access /sys/devspeech-out: "),  # EPERM for root, EACCES for others
     ("generate into a dataset of another recipe", ["generate", f"{W}/u.jsonl", "-o",
      f"{W}/ds", "--engines", "espeak", "--rooms", "3"], "another recipe"),
     # bench

@@ -24,6 +24,7 @@ from devspeech.generator.plan import SplitFractions
 from devspeech.generator.speech import check_timings
 from devspeech.jsonl import write_jsonl
 from devspeech.records import Utterance, WordTiming, utterance_id
+from devspeech.runner import RunnerOptions
 
 LINES = [
     (
@@ -210,9 +211,9 @@ def _bytes(root: Path) -> dict[str, bytes]:
 def test_same_bytes_for_any_worker_count_and_rerun(corpus: Path, tmp_path: Path):
     """espeak (breathy variants draw noise) and Piper, on 1 and 2 workers and a rerun."""
     one, two, again = tmp_path / "one", tmp_path / "two", tmp_path / "again"
-    generate(corpus, one, BOTH, RunOptions(workers=1))
-    generate(corpus, two, BOTH, RunOptions(workers=2))
-    generate(corpus, again, BOTH, RunOptions(workers=2))
+    generate(corpus, one, BOTH, RunOptions(RunnerOptions(workers=1)))
+    generate(corpus, two, BOTH, RunOptions(RunnerOptions(workers=2)))
+    generate(corpus, again, BOTH, RunOptions(RunnerOptions(workers=2)))
     assert _bytes(one) == _bytes(two) == _bytes(again)
     engines = {r["speaker"]["engine"] for s in ("train",)
                for r in read_rows(one, s, ["speaker"])}  # fmt: skip
@@ -256,8 +257,8 @@ def test_kokoro_rows_are_the_same_bytes_on_any_worker_count(corpus: Path, tmp_pa
         seed=2,
     )
     one, two = tmp_path / "one", tmp_path / "two"
-    generate(corpus, one, options, RunOptions(workers=1))
-    summary = generate(corpus, two, options, RunOptions(workers=2))
+    generate(corpus, one, options, RunOptions(RunnerOptions(workers=1)))
+    summary = generate(corpus, two, options, RunOptions(RunnerOptions(workers=2)))
     assert _bytes(one) == _bytes(two) and not summary.failures
     speakers = [
         r["speaker"] for s in ("train", "test_heldout") for r in read_rows(one, s, ["speaker"])
@@ -277,7 +278,7 @@ def _generate_then_die(corpus: Path, out: Path) -> None:
     def die(_: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
-    generate(corpus, out, PIPER, RunOptions(workers=1, after_shard=die))
+    generate(corpus, out, PIPER, RunOptions(RunnerOptions(workers=1), after_shard=die))
 
 
 def test_killed_run_resumes_to_the_same_dataset(corpus: Path, tmp_path: Path):

@@ -14,10 +14,11 @@ from devspeech.corpus.sources import scan_directory, scan_help, scan_package
 from devspeech.errors import InputError, NothingMinedError
 from devspeech.jsonl import read_jsonl
 from devspeech.records import Utterance, utterance_id
+from devspeech.runner import RunnerOptions
 
 
 def _mine(root: Path, **options: object) -> tuple[list[Utterance], object]:
-    return mine([scan_directory(root)], MineOptions(workers=1, **options))  # type: ignore[arg-type]
+    return mine([scan_directory(root)], MineOptions(runner=RunnerOptions(workers=1), **options))  # type: ignore[arg-type]
 
 
 def _line_at(root: Path, source: str) -> str:
@@ -69,17 +70,25 @@ def test_same_seed_gives_identical_files_for_any_worker_count(
     outputs = []
     for index, workers in enumerate((1, 2, 2)):
         out = tmp_path / f"u{index}.jsonl"
-        run_mine(MineRequest(output=out, directories=(project,), workers=workers, seed=5))
+        run_mine(
+            MineRequest(
+                output=out, directories=(project,), runner=RunnerOptions(workers=workers), seed=5
+            )
+        )
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1] == outputs[2]
     other = tmp_path / "other.jsonl"
-    run_mine(MineRequest(output=other, directories=(project,), workers=1, seed=6))
+    run_mine(
+        MineRequest(output=other, directories=(project,), runner=RunnerOptions(workers=1), seed=6)
+    )
     assert other.read_bytes() != outputs[0]
 
 
 def test_written_file_reads_back_as_utterances(project: Path, tmp_path: Path) -> None:
     out = tmp_path / "u.jsonl"
-    summary = run_mine(MineRequest(output=out, directories=(project,), workers=1))
+    summary = run_mine(
+        MineRequest(output=out, directories=(project,), runner=RunnerOptions(workers=1))
+    )
     rows = list(read_jsonl(out, Utterance.from_dict))
     assert len(rows) == sum(summary.written.values())
 
@@ -171,7 +180,7 @@ def test_source_with_nothing_minable_is_refused(tmp_path: Path) -> None:
 
 
 def test_installed_package_is_mined_with_its_license() -> None:
-    utterances, _ = mine([scan_package("click")], MineOptions(workers=1))
+    utterances, _ = mine([scan_package("click")], MineOptions(runner=RunnerOptions(workers=1)))
     assert {u.license for u in utterances} == {"BSD-3-Clause"}
     assert {u.kind for u in utterances} >= {"code", "prose"}
     assert all(u.source.startswith("click/") for u in utterances)
@@ -192,7 +201,9 @@ def test_general_mining_keeps_only_ordinary_english(tmp_path: Path):
         "# Call np.linalg.solve with the matrix and the vector.\n",
         encoding="utf-8",
     )
-    utterances, summary = mine([scan_directory(root)], MineOptions(workers=1, general=True))
+    utterances, summary = mine(
+        [scan_directory(root)], MineOptions(runner=RunnerOptions(workers=1), general=True)
+    )
     assert [(u.kind, u.text, u.keywords) for u in utterances] == [
         ("prose", "Wait until the other side has finished before you close the door.", ())
     ]

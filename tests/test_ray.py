@@ -73,7 +73,9 @@ def test_mine_on_ray_from_the_command_line_writes_the_utterances_of_a_local_run(
 ):
     """The command starts (and stops) a Ray instance of its own in a fresh process."""
     local, on_ray = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
-    run_mine(MineRequest(output=local, directories=(project,), workers=1, seed=5))
+    run_mine(
+        MineRequest(output=local, directories=(project,), runner=RunnerOptions(workers=1), seed=5)
+    )
     command = [sys.executable, "-m", "devspeech", "--seed", "5", "corpus", "mine", str(project),
                "-o", str(on_ray), "--workers", "2", "--executor", "ray"]  # fmt: skip
     done = subprocess.run(command, capture_output=True, text=True, timeout=600)
@@ -121,13 +123,13 @@ def test_a_ray_run_writes_the_bytes_of_a_local_run_though_a_worker_dies(
     corpus = tmp_path / "utterances.jsonl"
     write_jsonl(corpus, _utterances(24))
     local, on_ray = tmp_path / "local", tmp_path / "ray"
-    generate(corpus, local, OPTIONS, RunOptions(workers=2))
+    generate(corpus, local, OPTIONS, RunOptions(RunnerOptions(workers=2)))
     names = sorted(p.name for p in shard_files(local))
     assert len(names) == 5
 
     marker = tmp_path / "killed"
     monkeypatch.setattr(api, "_render_shard", partial(_render_or_die, marker, names[1]))
-    summary = generate(corpus, on_ray, OPTIONS, RunOptions(workers=2, executor="ray"))
+    summary = generate(corpus, on_ray, OPTIONS, RunOptions(RunnerOptions("ray", workers=2)))
     assert marker.is_file()  # the worker rendering that shard was killed, and Ray ran it again
     reliability["kills"] += 1
     assert summary.shards_left == 0 and not summary.failures

@@ -14,6 +14,7 @@ from devspeech.corpus.extract.text import extract_text, unwrap_rendered
 from devspeech.corpus.mine import MineOptions, mine
 from devspeech.corpus.sources import scan_directory, scan_man
 from devspeech.corpus.sources.base import format_of
+from devspeech.runner import RunnerOptions
 
 WORKFLOW = """\
 name: CI
@@ -166,7 +167,7 @@ def _typical_repository(root: Path) -> Path:
 
 def test_a_typical_repository_yields_shell_in_quantity(tmp_path: Path):
     root = _typical_repository(tmp_path / "settings-kit")
-    utterances, _ = mine([scan_directory(root)], MineOptions(workers=1))
+    utterances, _ = mine([scan_directory(root)], MineOptions(runner=RunnerOptions(workers=1)))
     kinds = [u.kind for u in utterances]
     assert kinds.count("shell") / len(kinds) >= 0.15, kinds
     for u in utterances:  # each command is verbatim on the line its source names
@@ -208,7 +209,7 @@ def test_man_page_examples_are_mined(tmp_path: Path, monkeypatch: pytest.MonkeyP
         pytest.skip("this man does not read MANPATH")
     scan = scan_man(("devtool", "surely-no-such-tool"))
     assert scan.skipped == {"no man page": 1}
-    utterances, _ = mine([scan], MineOptions(workers=1))
+    utterances, _ = mine([scan], MineOptions(runner=RunnerOptions(workers=1)))
     assert sorted((u.kind, u.text, u.source) for u in utterances) == [
         (
             "prose",

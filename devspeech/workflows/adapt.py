@@ -99,12 +99,13 @@ def _named(options: AdaptOptions) -> list[str]:
 
 def _speak(options: AdaptOptions, utterances: Path, out: Path, echo: Callable[[str], None]) -> Path:
     from devspeech.generator.api import GenerateOptions, RunOptions, format_summary, generate
+    from devspeech.runner import RunnerOptions
 
     dataset = out / "dataset"
     echo(f"[2/5] generator: speaking with {' and '.join(options.engines)} (resumes if killed)")
-    summary = generate(utterances, dataset, GenerateOptions(engines=options.engines,
-                                                            seed=options.seed),
-                       RunOptions(workers=min(2, os.cpu_count() or 1), progress=True))  # fmt: skip
+    speech = GenerateOptions(engines=options.engines, seed=options.seed)
+    run = RunOptions(RunnerOptions(workers=min(2, os.cpu_count() or 1)), progress=True)
+    summary = generate(utterances, dataset, speech, run)
     echo(format_summary(summary))
     return dataset
 

@@ -41,6 +41,7 @@ def general_set(progress: bool | None = None) -> Path:
 def _build(folder: Path, progress: bool) -> None:
     from devspeech.corpus.api import MineRequest, run_mine
     from devspeech.generator.api import GenerateOptions, RunOptions, generate
+    from devspeech.runner import RunnerOptions
 
     log.warning(
         "building the built-in general-English set (%d standard-library sentences, spoken "
@@ -52,6 +53,6 @@ def _build(folder: Path, progress: bool) -> None:
         MineRequest(output=utterances, stdlib=True, general=True, limit=UTTERANCES, seed=SEED),
         progress=progress,
     )
-    generate(utterances, folder, GenerateOptions(engines=ENGINES, seed=SEED),
-             RunOptions(workers=min(2, os.cpu_count() or 1), progress=progress))  # fmt: skip
+    run = RunOptions(RunnerOptions(workers=min(2, os.cpu_count() or 1)), progress=progress)
+    generate(utterances, folder, GenerateOptions(engines=ENGINES, seed=SEED), run)
     utterances.unlink()

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import shutil
 import sys
 import tomllib
@@ -35,7 +34,7 @@ from typing import Any
 
 import click
 
-from devspeech.cli import executor_options
+from devspeech.cli import executor_options, runner_of
 from devspeech.errors import InputError
 from devspeech.files import write_text_atomic
 from devspeech.runner import RunnerOptions
@@ -45,7 +44,7 @@ STAGES = ("mine", "generate", "finetune", "bench", "export")
 # fields the run itself sets: where each stage reads and writes, the one seed, and where
 # the work runs (`devspeech run --executor`; it never changes an output)
 MANAGED = {
-    "mine": ("output", "seed", "executor", "ray_address"),
+    "mine": ("output", "seed", "runner"),
     "generate": ("seed",),
     "finetune": ("data", "seed"),
     "bench": ("data", "seed"),
@@ -252,8 +251,7 @@ def _mine(request: Any, runner: RunnerOptions, echo: Callable[[str], None], prog
     if request.output.is_file():  # written whole or not at all
         echo(f"{request.output} is there; kept")
         return
-    request = dataclasses.replace(request, workers=request.workers or runner.workers,
-                                  executor=runner.executor, ray_address=runner.address)  # fmt: skip
+    request = dataclasses.replace(request, runner=runner)
     echo(format_summary(run_mine(request, progress=progress), request.output))
 
 
@@ -261,8 +259,7 @@ def _generate(options: Any, utterances: Path, dataset: Path, runner: RunnerOptio
               echo: Callable[[str], None], progress: bool) -> None:  # fmt: skip
     from devspeech.generator.api import RunOptions, format_summary, generate
 
-    run = RunOptions(workers=runner.workers, executor=runner.executor,
-                     ray_address=runner.address, progress=progress)  # fmt: skip
+    run = RunOptions(runner=runner, progress=progress)
     summary = generate(utterances, dataset, options, run)
     echo(format_summary(summary))
 
@@ -315,7 +312,7 @@ def run_command(recipe: Path, output: Path | None, workers: int | None, executor
                 ray_address: str | None, overwrite: bool) -> None:  # fmt: skip
     """Run RECIPE (a TOML file: mine, generate, finetune, bench, export) into one folder."""
     # the runner is checked before anything is written
-    runner = RunnerOptions(executor, workers or os.cpu_count() or 1, ray_address)
+    runner = runner_of(executor, workers, ray_address)
     parsed = load_recipe(recipe)
     out = output or Path(recipe.stem)
     result = run_recipe(parsed, out, runner, overwrite, progress=sys.stderr.isatty())
