@@ -143,7 +143,8 @@ def main() -> None:
         f"{args.utterances} developer and {args.general} general utterances spoken by "
         f"{', '.join(engines)} (train-side weights: {', '.join(weights) or 'even'})"
     )
-    report = render(tables, options, data, time.perf_counter() - started) + forms
+    report = render(tables, options, data, time.perf_counter() - started) + by_engine(tables)
+    report += forms
     (out / f"report-{name}.md").write_text(report, encoding="utf-8")
     print(report)
 
@@ -202,6 +203,35 @@ def keyword_seen(predictions: Path, dataset: Path) -> str:
         predictions, "keywords found in the prediction, by whether a train row had them",
         "keyword", lambda keyword, _: "a train row's" if keyword in seen else "never a train row's",
     )  # fmt: skip
+
+
+def by_engine(tables: dict[str, list[Result]]) -> str:
+    """Base and tuned per engine of test_heldout's voices, from bench's own breakdowns: how
+    well tiny.en hears each unheard voice at all (general English) against what tuning
+    adds on developer speech."""
+
+    def cell(result: Result, engine: str, metric: str) -> str:
+        part = result.breakdowns.get("engine", {}).get(engine)
+        value = part.metrics[metric].value if part else None
+        return "—" if value is None else f"{value:.2f}"
+
+    developer, general = tables["developer test_heldout"], tables["general test_heldout"]
+    engines = sorted(developer[0].breakdowns.get("engine", {}))
+    lines = ["", "### by engine of the unheard voices (base -> tuned)", "",
+             "| engine | developer rows | keyword recall | code-aware WER | general rows "
+             "| general-English WER |", "|---|---|---|---|---|---|"]  # fmt: skip
+    for engine in engines:
+        rows = [t[0].breakdowns["engine"].get(engine) for t in (developer, general)]
+        lines.append(
+            f"| {engine} | {rows[0].rows if rows[0] else 0} | "
+            f"{cell(developer[0], engine, 'keyword_recall')} -> "
+            f"{cell(developer[1], engine, 'keyword_recall')} | "
+            f"{cell(developer[0], engine, 'code_wer')} -> "
+            f"{cell(developer[1], engine, 'code_wer')} | "
+            f"{rows[1].rows if rows[1] else 0} | "
+            f"{cell(general[0], engine, 'wer')} -> {cell(general[1], engine, 'wer')} |"
+        )
+    return "\n".join(lines) + "\n"
 
 
 def render(

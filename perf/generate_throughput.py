@@ -141,8 +141,10 @@ def main() -> None:
             print(f"{name + ' ratio':<18} {piped / raw:8.2f} of raw, "
                   f"{piped / (raw * args.workers):.2f} of raw x workers")  # fmt: skip
             # what 1,000 hours of audio costs at this pipeline speed, per core
-            print(f"{name + ' 1,000 h':<18} {1000 * args.workers / piped:8.0f} core-hours "
-                  f"({piped / args.workers:.1f}x real time per core)")  # fmt: skip
+            core_hours = 1000 * args.workers / piped
+            print(f"{name + ' 1,000 h':<18} {core_hours:8.0f} core-hours "
+                  f"({piped / args.workers:.1f}x real time per core; {core_hours / 64:.2f} h "
+                  "on 64 cores if a cluster scales as this machine does)")  # fmt: skip
             print(f"{name + ' main RSS':<18} " + " / ".join(f"{q:.0f}" for q in quarters)
                   + " MiB peak in each quarter of the run")  # fmt: skip
             if args.ray:
