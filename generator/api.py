@@ -162,18 +162,22 @@ def recipe_changes(existing: dict[str, object], recipe: dict[str, object]) -> li
 
 
 def claim_output(output: Path, recipe: dict[str, object], overwrite: bool) -> None:
-    """Refuse a folder holding another recipe unless `overwrite`; record ours."""
+    """Refuse a folder holding another recipe unless `overwrite`; record ours. A recipe
+    equal to the recorded one is left as written (by an older version, say, without an
+    option added since), so the dataset's fingerprint, and the predictions made on it,
+    stay valid."""
     path = output / RECIPE_FILE
     if path.is_file():
         changed = recipe_changes(json.loads(path.read_text(encoding="utf-8")), recipe)
-        if changed:
-            if not overwrite:
-                raise InputError(
-                    f"{output} holds a dataset of another recipe "
-                    f"(differs in {', '.join(changed)}); pass --overwrite to replace it"
-                )
-            shutil.rmtree(output / DATA_DIR, ignore_errors=True)
-            shutil.rmtree(output / STATE_DIR, ignore_errors=True)
+        if not changed:
+            return
+        if not overwrite:
+            raise InputError(
+                f"{output} holds a dataset of another recipe "
+                f"(differs in {', '.join(changed)}); pass --overwrite to replace it"
+            )
+        shutil.rmtree(output / DATA_DIR, ignore_errors=True)
+        shutil.rmtree(output / STATE_DIR, ignore_errors=True)
     elif output.exists() and any(output.iterdir()) and not overwrite:
         raise InputError(f"{output} is not empty and holds no devspeech dataset; pass --overwrite")
     output.mkdir(parents=True, exist_ok=True)

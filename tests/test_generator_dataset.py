@@ -247,6 +247,23 @@ def test_engine_weights_move_train_rows_and_leave_test_heldout_even(corpus: Path
     }
 
 
+def test_a_recipe_written_before_an_option_existed_is_kept_byte_for_byte(
+    corpus: Path, tmp_path: Path
+):
+    """Resuming a dataset whose recipe.json lacks an option added since (at its default)
+    leaves the file as it was: bench fingerprints a dataset by those bytes."""
+    out, options = tmp_path / "ds", replace(FAST, limit=6, augment="none")
+    generate(corpus, out, options)
+    recipe = json.loads((out / "recipe.json").read_text(encoding="utf-8"))
+    del recipe["engine_weights"]
+    older = json.dumps(recipe, indent=1)  # another layout too: the bytes, not the meaning
+    (out / "recipe.json").write_text(older, encoding="utf-8")
+    generate(corpus, out, options)
+    assert (out / "recipe.json").read_text(encoding="utf-8") == older
+    with pytest.raises(InputError, match=r"differs in engine_weights\)"):
+        generate(corpus, out, replace(options, engine_weights=("espeak=2",)))
+
+
 def test_kokoro_rows_are_the_same_bytes_on_any_worker_count(corpus: Path, tmp_path: Path):
     options = GenerateOptions(
         engines=("espeak", "kokoro"),
