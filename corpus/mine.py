@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -28,13 +27,9 @@ from devspeech.corpus.sources.base import Document, SourceScan
 from devspeech.corpus.verbalize import Unspeakable, speak_variants
 from devspeech.errors import NothingMinedError
 from devspeech.records import KINDS, Kind, Utterance, utterance_id
-from devspeech.runner import Report, RunnerOptions, run_units
+from devspeech.runner import Report, RunnerOptions, cpu_count, run_units
 
 log = logging.getLogger(__name__)
-
-
-def _cpus() -> int:
-    return os.cpu_count() or 1
 
 
 @dataclass(frozen=True)
@@ -50,7 +45,7 @@ class MineOptions:
     limit: int | None = None
     mix: Mapping[str, float] | None = None
     # where documents are mined (processes here, or Ray tasks); never changes the output
-    runner: RunnerOptions = field(default_factory=lambda: RunnerOptions(workers=_cpus()))
+    runner: RunnerOptions = field(default_factory=lambda: RunnerOptions(workers=cpu_count()))
     # keep only ordinary English: the prose sentences with no technical term (a general
     # set that guards a fine-tuned model against forgetting), and nothing else
     general: bool = False

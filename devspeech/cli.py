@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 import importlib
 import logging
-import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +18,7 @@ import click
 
 from devspeech import __version__
 from devspeech.errors import DevspeechError, StorageError
-from devspeech.runner import RunnerOptions
+from devspeech.runner import RunnerOptions, cpu_count
 
 # command name -> (module, attribute, one-line help shown by `devspeech --help`)
 _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -111,7 +110,7 @@ def executor_options(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def runner_of(executor: str, workers: int | None, ray_address: str | None) -> RunnerOptions:
     """The RunnerOptions of --executor, --workers (default: one per CPU) and --ray-address."""
-    return RunnerOptions(executor, workers or os.cpu_count() or 1, ray_address)
+    return RunnerOptions(executor, workers or cpu_count(), ray_address)
 
 
 @dataclass(frozen=True)
@@ -147,10 +146,7 @@ class LazyGroup(click.Group):
         except OSError as error:
             if error.errno not in STORAGE_ERRNOS:
                 raise
-            # a full or read-only disk stops a write; a permission may stop a read as well
-            path = error.filename or "a file"
-            denied = error.errno in (errno.EACCES, errno.EPERM)
-            storage = (StorageError.denied if denied else StorageError.writing)(path, error)
+            storage = StorageError.of(error.filename or "a file", error)
             raise click.ClickException(str(storage)) from None
         except KeyboardInterrupt:
             click.echo(

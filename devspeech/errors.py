@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 
 
@@ -32,13 +33,19 @@ class StorageError(DevspeechError):
 
     @classmethod
     def writing(cls, path: object, error: OSError) -> StorageError:
-        reason = os.strerror(error.errno) if error.errno else str(error)
-        return cls(f"cannot write {path}: {reason}; what was finished is kept, "
-                   "rerun to go on once it can be written")  # fmt: skip
+        """A write refused (a full or read-only disk, a folder not writable)."""
+        return cls._of("write", "it can be written", path, error)
 
     @classmethod
-    def denied(cls, path: object, error: OSError) -> StorageError:
-        """A permission refused: to a read as likely as to a write."""
+    def of(cls, path: object, error: OSError) -> StorageError:
+        """An OSError met anywhere: a permission refused may have stopped a read as well as
+        a write, so it reads "cannot access"; anything else is a write refused."""
+        if error.errno in (errno.EACCES, errno.EPERM):
+            return cls._of("access", "it is permitted", path, error)
+        return cls.writing(path, error)
+
+    @classmethod
+    def _of(cls, verb: str, until: str, path: object, error: OSError) -> StorageError:
         reason = os.strerror(error.errno) if error.errno else str(error)
-        return cls(f"cannot access {path}: {reason}; what was finished is kept, "
-                   "rerun to go on once it is permitted")  # fmt: skip
+        return cls(f"cannot {verb} {path}: {reason}; what was finished is kept, "
+                   f"rerun to go on once {until}")  # fmt: skip

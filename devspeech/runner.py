@@ -32,6 +32,11 @@ Task = Callable[[U, Report], R]
 EXECUTORS = ("local", "ray")
 
 
+def cpu_count() -> int:
+    """This machine's CPUs (at least 1): the default number of local workers."""
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class RunnerOptions:
     """Where units run: never changes what they produce."""

@@ -36,6 +36,7 @@ from pathlib import Path
 from devspeech.benchmark.predict import PREDICTIONS_FILE
 from devspeech.benchmark.results import BEFORE_AFTER, before_after, read_results
 from devspeech.benchmark.run import BenchOptions, run_bench
+from devspeech.cli import comma_list
 from devspeech.corpus.api import MineRequest, run_mine
 from devspeech.finetune.options import FinetuneOptions, TrainControl
 from devspeech.finetune.train import finetune
@@ -46,9 +47,28 @@ from devspeech.runner import RunnerOptions
 PACKAGES = ("click", "rich", "requests", "numpy", "pyarrow", "jiwer")
 
 
-def stage(name: str) -> float:
-    print(f"== {name}", flush=True)
-    return time.perf_counter()
+class Stages:
+    """Announces each stage as it starts and times it until the next one starts, so the
+    report says where the run's minutes went."""
+
+    def __init__(self) -> None:
+        self.minutes: dict[str, float] = {}
+        self._current: tuple[str, float] | None = None
+
+    def __call__(self, name: str) -> None:
+        self.close()
+        print(f"== {name}", flush=True)
+        self._current = (name.split(" (")[0], time.perf_counter())
+
+    def close(self) -> None:
+        if self._current:
+            name, started = self._current
+            self.minutes[name] = self.minutes.get(name, 0.0) + (time.perf_counter() - started) / 60
+            self._current = None
+
+    def summary(self) -> str:
+        self.close()
+        return ", ".join(f"{name} {minutes:.0f}" for name, minutes in self.minutes.items())
 
 
 def main() -> None:
@@ -76,7 +96,7 @@ def main() -> None:
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
-    started = time.perf_counter()
+    started, stage = time.perf_counter(), Stages()
 
     dev_corpus, general_corpus = out / "developer.jsonl", out / "general.jsonl"
     if not dev_corpus.is_file():
@@ -90,7 +110,7 @@ def main() -> None:
                              general=True, seed=args.seed))  # fmt: skip
 
     engines = tuple(args.engines.split(","))
-    weights = tuple(w for w in args.engine_weights.split(",") if w)
+    weights = comma_list(args.engine_weights)
     speech = GenerateOptions(engines=engines, engine_weights=weights, seed=args.seed)
     for corpus, folder in ((dev_corpus, out / "developer"), (general_corpus, out / "general")):
         stage(f"speak {corpus.name}")
@@ -136,15 +156,16 @@ def main() -> None:
         run_bench(bench, folder)
         tables[split_name] = read_results(folder / "results.json")
 
-    forms = keyword_forms(out / f"bench-{name}-developer-test_heldout" / "predictions.jsonl",
-                          out / "developer", "test_heldout")  # fmt: skip
-    forms += keyword_seen(out / f"bench-{name}-developer-test_heldout" / "predictions.jsonl",
-                          out / "developer")  # fmt: skip
+    predictions = out / f"bench-{name}-developer-test_heldout" / PREDICTIONS_FILE
+    forms = keyword_forms(predictions, out / "developer", "test_heldout")
+    forms += keyword_seen(predictions, out / "developer")
     data = (
         f"{args.utterances} developer and {args.general} general utterances spoken by "
         f"{', '.join(engines)} (train-side weights: {', '.join(weights) or 'even'})"
     )
-    report = render(tables, options, data, time.perf_counter() - started) + by_engine(tables)
+    minutes = f"{(time.perf_counter() - started) / 60:.0f} min on this machine for the " \
+              f"stages this invocation ran ({stage.summary() or 'none'})"  # fmt: skip
+    report = render(tables, options, data, minutes) + by_engine(tables)
     report += forms
     (out / f"report-{name}.md").write_text(report, encoding="utf-8")
     print(report)
@@ -236,15 +257,14 @@ def by_engine(tables: dict[str, list[Result]]) -> str:
 
 
 def render(
-    tables: dict[str, list[Result]], options: FinetuneOptions, data: str, seconds: float
+    tables: dict[str, list[Result]], options: FinetuneOptions, data: str, minutes: str
 ) -> str:
     lines = [
         data + ";",
         f"bundled:tiny.en, {options.method} ({options.lora_layers} layers), "
         f"{options.max_steps} steps of {options.batch_size}, "
         f"lr {options.learning_rate}, general fraction {options.general_fraction}, "
-        f"timestamp fraction {options.timestamp_fraction}, seed {options.seed}; "
-        f"{seconds / 60:.0f} min on this machine for the stages this invocation ran",
+        f"timestamp fraction {options.timestamp_fraction}, seed {options.seed}; {minutes}",
         "",
     ]
     for name, (base, tuned) in tables.items():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import math
 import shutil
 import time
 from collections import Counter
@@ -93,8 +94,8 @@ class GenerateOptions:
             try:
                 weight = float(value)
             except ValueError:
-                weight = -1.0
-            if name not in self.engines or not weight > 0 or weight == float("inf"):
+                weight = math.nan
+            if name not in self.engines or not (math.isfinite(weight) and weight > 0):
                 raise InputError(
                     f"--engine-weights {item!r}: expected ENGINE=WEIGHT with ENGINE one of "
                     f"{', '.join(self.engines)} and WEIGHT a positive number"

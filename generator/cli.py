@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from devspeech.cli import executor_options, runner_of
+from devspeech.cli import comma_list, executor_options, runner_of
 from devspeech.generator.augment import AUGMENT_LEVELS
 
 
@@ -142,7 +142,7 @@ def generate(
     options = GenerateOptions(
         engines=engine_names,
         voices=read_voice_patterns(voices),
-        engine_weights=tuple(w.strip() for w in (engine_weights or "").split(",") if w.strip()),
+        engine_weights=comma_list(engine_weights),
         limit=limit,
         hours=hours,
         augment=augment,

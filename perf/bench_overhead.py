@@ -35,8 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+from devspeech.audio import SAMPLE_RATE
 from devspeech.audio import decode_16k as decode
 from devspeech.benchmark import run as bench_run
+from devspeech.benchmark.backends import CHUNK_S
 from devspeech.benchmark.data import load_dataset_dir
 from devspeech.benchmark.models import ctranslate2_location, parse_spec
 from devspeech.benchmark.run import BenchOptions, run_bench
@@ -68,13 +70,13 @@ def bare_loop(
     list(model.transcribe(decode(clips[0]), **settings)[0])  # warm-up
     audio_s = 0.0
     started = time.perf_counter()
-    window = 30 * 16_000
+    window = int(CHUNK_S * SAMPLE_RATE)
     for data in clips:
         audio = decode(data)
-        audio_s += len(audio) / 16_000
+        audio_s += len(audio) / SAMPLE_RATE
         if padded and len(audio) <= window:
             audio = np.pad(audio, (0, window - len(audio)))
-            segments = model.transcribe(audio, clip_timestamps=[0.0, 30.0], **settings)[0]
+            segments = model.transcribe(audio, clip_timestamps=[0.0, CHUNK_S], **settings)[0]
         else:
             segments = model.transcribe(audio, **settings)[0]
         " ".join(s.text for s in segments)

@@ -226,25 +226,27 @@ def test_engine_weights_move_train_rows_and_leave_test_heldout_even(corpus: Path
     evenly whatever the weights."""
     options = replace(BOTH, augment="none", longform_fraction=0,
                       splits=SplitFractions(validation=0.1, test=0.1, test_heldout=0.3))  # fmt: skip
-    seen, heldout = ("train", "validation", "test"), ("test_heldout",)
+    seen = ("train", "validation", "test")
 
-    def engines(name: str, splits: tuple[str, ...], **changes: object) -> set[str]:
+    def speak(name: str, **changes: object) -> Path:
         generate(corpus, tmp_path / name, replace(options, **changes))  # type: ignore[arg-type]
-        return {r["speaker"]["engine"] for s in splits for r in read_rows(tmp_path / name, s)}
+        return tmp_path / name
 
-    assert engines("plain", seen) == {"espeak", "piper"}  # no engine held out here
-    assert engines("even", seen, engine_weights=("espeak=3", "piper=3")) == {"espeak", "piper"}
-    assert _bytes(tmp_path / "plain") == _bytes(tmp_path / "even")
-    assert engines("heavy", seen, engine_weights=("piper=1e9",)) == {"piper"}
-    card = (tmp_path / "heavy" / "README.md").read_text(encoding="utf-8")
+    def engines(root: Path, splits: tuple[str, ...] = seen) -> set[str]:
+        return {r["speaker"]["engine"] for s in splits for r in read_rows(root, s)}
+
+    plain, even = speak("plain"), speak("even", engine_weights=("espeak=3", "piper=3"))
+    assert engines(plain) == engines(even) == {"espeak", "piper"}  # no engine held out here
+    assert _bytes(plain) == _bytes(even)
+    heavy = speak("heavy", engine_weights=("piper=1e9",))
+    assert engines(heavy) == {"piper"}
+    card = (heavy / "README.md").read_text(encoding="utf-8")
     assert "Train-side rows were drawn by engine weight (piper=1e9; engines not" in card
-    assert "engine weight" not in (tmp_path / "plain" / "README.md").read_text(encoding="utf-8")
+    assert "engine weight" not in (plain / "README.md").read_text(encoding="utf-8")
     # piper held out: train-side voices are all espeak; the weight does not reach test_heldout
-    held = engines("held", heldout, heldout_engine="piper", engine_weights=("piper=1e9",))
-    assert held == {"espeak", "piper"}
-    assert engines("held", seen, heldout_engine="piper", engine_weights=("piper=1e9",)) == {
-        "espeak"
-    }
+    held = speak("held", heldout_engine="piper", engine_weights=("piper=1e9",))
+    assert engines(held, ("test_heldout",)) == {"espeak", "piper"}
+    assert engines(held) == {"espeak"}
 
 
 def test_a_recipe_written_before_an_option_existed_is_kept_byte_for_byte(

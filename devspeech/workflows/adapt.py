@@ -12,7 +12,6 @@ already there, so a killed `adapt` goes on where it stopped when run again.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -99,12 +98,12 @@ def _named(options: AdaptOptions) -> list[str]:
 
 def _speak(options: AdaptOptions, utterances: Path, out: Path, echo: Callable[[str], None]) -> Path:
     from devspeech.generator.api import GenerateOptions, RunOptions, format_summary, generate
-    from devspeech.runner import RunnerOptions
+    from devspeech.runner import RunnerOptions, cpu_count
 
     dataset = out / "dataset"
     echo(f"[2/5] generator: speaking with {' and '.join(options.engines)} (resumes if killed)")
     speech = GenerateOptions(engines=options.engines, seed=options.seed)
-    run = RunOptions(RunnerOptions(workers=min(2, os.cpu_count() or 1)), progress=True)
+    run = RunOptions(RunnerOptions(workers=min(2, cpu_count())), progress=True)
     summary = generate(utterances, dataset, speech, run)
     echo(format_summary(summary))
     return dataset

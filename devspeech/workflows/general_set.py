@@ -15,7 +15,6 @@ recipe below is its version, and a change to it gets a new folder.
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from pathlib import Path
 
@@ -41,7 +40,7 @@ def general_set(progress: bool | None = None) -> Path:
 def _build(folder: Path, progress: bool) -> None:
     from devspeech.corpus.api import MineRequest, run_mine
     from devspeech.generator.api import GenerateOptions, RunOptions, generate
-    from devspeech.runner import RunnerOptions
+    from devspeech.runner import RunnerOptions, cpu_count
 
     log.warning(
         "building the built-in general-English set (%d standard-library sentences, spoken "
@@ -53,6 +52,6 @@ def _build(folder: Path, progress: bool) -> None:
         MineRequest(output=utterances, stdlib=True, general=True, limit=UTTERANCES, seed=SEED),
         progress=progress,
     )
-    run = RunOptions(RunnerOptions(workers=min(2, os.cpu_count() or 1)), progress=progress)
+    run = RunOptions(RunnerOptions(workers=min(2, cpu_count())), progress=progress)
     generate(utterances, folder, GenerateOptions(engines=ENGINES, seed=SEED), run)
     utterances.unlink()
