@@ -12,6 +12,7 @@ gives the same text in each (tested).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -24,7 +25,6 @@ from devspeech.benchmark.models import (
     ModelSpec,
     backend_for,
     ctranslate2_location,
-    transformers_location,
 )
 from devspeech.errors import InputError
 from devspeech.records import Segment
@@ -78,30 +78,35 @@ class TransformersBackend:
 
     def __init__(self, spec: ModelSpec, decoding: DecodeOptions = DecodeOptions()) -> None:
         import torch
-        from transformers import WhisperForConditionalGeneration, WhisperProcessor
-        from transformers.utils import logging
 
-        logging.set_verbosity_error()  # per-call notices would drown the progress bar
-        logging.disable_progress_bar()  # and so would 'Loading weights' bars
-        location = transformers_location(spec)
+        from devspeech.benchmark.models.whisper import load_whisper
+
         dtype = {"float16": "float16", "bfloat16": "bfloat16"}.get(decoding.compute_type, "float32")
+        loaded = load_whisper(spec, dtype)
+        self._setup(loaded.model.to(decoding.device), loaded.processor, decoding)
         self.torch_dtype = getattr(torch, dtype)
-        self.device = device = decoding.device
+
+    @classmethod
+    def of_model(
+        cls, model: Any, processor: Any, decoding: DecodeOptions = DecodeOptions()
+    ) -> TransformersBackend:
+        """A backend over a model already in memory (one being trained, say), on the device
+        the model is on, fed float32 features (a model trained under autocast is float32)."""
+        backend = cls.__new__(cls)
+        device = str(next(model.parameters()).device)
+        backend._setup(model, processor, dataclasses.replace(decoding, device=device))
+        return backend
+
+    def _setup(self, model: Any, processor: Any, decoding: DecodeOptions) -> None:
+        import torch
+
+        self.torch_dtype = torch.float32
+        self.device = decoding.device
         self.max_new_tokens = decoding.max_new_tokens
         self.decoding = decoding.decoding
-        try:
-            self.processor = WhisperProcessor.from_pretrained(location)
-            model = WhisperForConditionalGeneration.from_pretrained(
-                location, dtype=self.torch_dtype
-            )
-        except OSError as error:
-            raise InputError(f"cannot load {spec.text}: {error}") from None
-        if spec.kind == "peft":
-            from devspeech.benchmark.models.adapter import apply_adapter
-
-            model = apply_adapter(model, spec)
-        self.model = model.to(device).eval()
-        self.multilingual = bool(getattr(self.model.generation_config, "is_multilingual", False))
+        self.processor = processor
+        self.model = model.eval()
+        self.multilingual = bool(getattr(model.generation_config, "is_multilingual", False))
 
     def transcribe(
         self, audios: list[np.ndarray], prompt: str | None, timestamps: bool
@@ -123,6 +128,9 @@ class TransformersBackend:
             **({"truncation": False, "padding": "longest"} if long else {}),
         )
         kwargs: dict = {
+            # the KV cache on whatever a config says (a model in training may have it off:
+            # then every token recomputes attention over all 1,500 encoder frames)
+            "use_cache": True,
             "return_timestamps": timestamps or long,
             **_transformers_decoding(self.decoding),
         }

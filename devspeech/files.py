@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from devspeech.errors import StorageError
+from devspeech.errors import InputError, StorageError
 
 
 @contextmanager
@@ -29,3 +29,49 @@ def write_text_atomic(path: Path, text: str) -> Path:
     with atomic_path(path) as partial:
         partial.write_text(text, encoding="utf-8")
     return path
+
+
+def write_json_atomic(path: Path, data: object, indent: int = 1) -> Path:
+    """`data` as sorted, indented JSON, written whole or not at all."""
+    import json
+
+    return write_text_atomic(path, json.dumps(data, indent=indent, sort_keys=True) + "\n")
+
+
+@contextmanager
+def atomic_folder(folder: Path) -> Iterator[Path]:
+    """Yield an empty hidden `.NAME.partial` folder to fill; on leaving, it replaces `folder`
+    (any earlier version is moved aside first and removed after), so a killed writer leaves
+    either the old folder or the new one, never a half-written one under the real name."""
+    import shutil
+
+    partial = folder.with_name(f".{folder.name}.partial")
+    old = folder.with_name(f".{folder.name}.old")
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        yield partial
+        shutil.rmtree(old, ignore_errors=True)
+        if folder.exists():
+            folder.replace(old)
+        partial.replace(folder)
+        shutil.rmtree(old, ignore_errors=True)
+    except OSError as error:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise StorageError.writing(folder, error) from error
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
+def claim_folder(folder: Path, marker: str, what: str, overwrite: bool) -> bool:
+    """Whether `folder` already holds `what` (its `marker` file is there). A folder that is
+    not empty and holds no such marker is refused unless `overwrite` (what is there is then
+    left beside the new files, never deleted: it is not ours), so a stage never writes
+    into someone else's folder by mistake; the folder exists on return."""
+    if (folder / marker).is_file():
+        return True
+    if folder.exists() and any(folder.iterdir()) and not overwrite:
+        raise InputError(f"{folder} is not empty and holds no {what}; pass --overwrite")
+    folder.mkdir(parents=True, exist_ok=True)
+    return False

@@ -39,6 +39,7 @@ from devspeech.benchmark.run import BenchOptions, run_bench
 from devspeech.cli import comma_list
 from devspeech.corpus.api import MineRequest, run_mine
 from devspeech.finetune.options import FinetuneOptions, TrainControl
+from devspeech.finetune.run_folder import RunRecord, finished
 from devspeech.finetune.train import finetune
 from devspeech.generator.api import GenerateOptions, RunOptions, generate
 from devspeech.records import Result
@@ -126,12 +127,13 @@ def main() -> None:
         eval_rows=48, general_data=str(out / "general"), seed=args.seed,
         timestamp_fraction=args.timestamp_fraction,
     )  # fmt: skip
-    if not (run / "run.json").is_file() or '"complete"' not in (run / "run.json").read_text():
+    record = RunRecord.read(run)
+    if record is None or not record.complete:
         stage(f"fine-tune ({args.method}, {args.steps} steps)")
-        control = TrainControl(resume=(run / "run.json").is_file(), progress=True,
+        control = TrainControl(resume=record is not None, progress=True,
                                encoder_cache=out / "encoder-cache-tiny.en")  # fmt: skip
         finetune(options, run, control)
-    result = run / ("adapter" if args.method in ("lora", "qlora") else "model")
+    _, result = finished(run)
 
     tables = {}
     for split_name, data, split in (

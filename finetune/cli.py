@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from devspeech.cli import comma_list
+from devspeech.finetune.methods import METHOD_HELP
 
 
 @click.command()
@@ -26,12 +27,7 @@ from devspeech.cli import comma_list
     required=True,
     help="Run folder: checkpoints, metrics.jsonl, report.md and the result.",
 )
-@click.option(
-    "--method",
-    type=click.Choice(["lora", "qlora", "decoder", "full"]),
-    default="lora",
-    show_default=True,
-)
+@click.option("--method", default="lora", show_default=True, help=METHOD_HELP)
 @click.option("--rank", type=int, default=32, show_default=True)
 @click.option("--alpha", type=int, default=64, show_default=True)
 @click.option("--dropout", type=float, default=0.05, show_default=True)

@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from devspeech.audio import SAMPLE_RATE, decode_16k
-from devspeech.benchmark.backends import Transcript, decode_tokens
+from devspeech.audio import decode_16k
+from devspeech.benchmark.backends import DecodeOptions, Transcript, TransformersBackend
 from devspeech.benchmark.data import EvalItem
 from devspeech.benchmark.metrics import RATES, RowScore, score_pair
 
@@ -47,29 +47,14 @@ def corpus_rates(scores: Sequence[RowScore], names: Sequence[str] = EVAL_METRICS
 def transcribe(
     model: Any, processor: Any, audios: Sequence[Any], multilingual: bool, timestamps: bool = False
 ) -> list[Transcript]:
-    """Greedy transcripts (with segments when `timestamps`), a batch at a time, no prompt."""
-    import torch
-
-    device = next(model.parameters()).device
-    out: list[Transcript] = []
+    """Greedy transcripts (with segments when `timestamps`), a batch at a time, no prompt,
+    decoded by the benchmark's transformers backend over the model in memory."""
+    del multilingual  # the backend reads it from the model's generation config
     limit = LONG_MAX_NEW_TOKENS if timestamps else MAX_NEW_TOKENS
-    # use_cache: on whatever the config says (without it every token recomputes attention
-    # over all 1,500 encoder frames); force_unique_generate_call: one call per batch, as rows
-    # are at most 30 s (without it a row whose output holds <|0.00|><|0.00|> never ends)
-    kwargs: dict[str, Any] = {"do_sample": False, "num_beams": 1, "return_timestamps": timestamps,
-                              "max_new_tokens": limit, "use_cache": True,
-                              "force_unique_generate_call": True}  # fmt: skip
-    if multilingual:
-        kwargs.update(language="en", task="transcribe")
+    backend = TransformersBackend.of_model(model, processor, DecodeOptions(max_new_tokens=limit))
+    out: list[Transcript] = []
     for start in range(0, len(audios), EVAL_BATCH):
-        batch = list(audios[start : start + EVAL_BATCH])
-        features = processor.feature_extractor(
-            batch, sampling_rate=SAMPLE_RATE, return_tensors="pt"
-        ).input_features.to(device)
-        with torch.inference_mode():
-            output = model.generate(input_features=features, **kwargs)
-        sequences = output["sequences"] if isinstance(output, dict) else output
-        out += [decode_tokens(processor.tokenizer, s, timestamps) for s in sequences]
+        out += backend.transcribe(list(audios[start : start + EVAL_BATCH]), None, timestamps)
     return out
 
 

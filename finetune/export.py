@@ -15,14 +15,15 @@ loads:
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from devspeech.errors import InputError
-from devspeech.finetune.train import ADAPTER_DIR, MODEL_DIR, RUN_FILE
+from devspeech.files import atomic_folder
+from devspeech.finetune.methods import get_method
+from devspeech.finetune.run_folder import finished
 
 FORMATS = ("transformers", "ct2", "onnx")
 QUANTIZATIONS = {
@@ -55,38 +56,15 @@ class ExportOptions:
         return self.quantization or QUANTIZATIONS[self.format][0]
 
 
-def finished_result(run: Path) -> tuple[dict[str, Any], Path]:
-    """The run's record and its adapter or model folder; refuses an unfinished run."""
-    path = run / RUN_FILE
-    if not path.is_file():
-        raise InputError(f"{run} is not a fine-tune run (no {RUN_FILE})")
-    record = json.loads(path.read_text(encoding="utf-8"))
-    if record.get("status") != "complete":
-        raise InputError(f"{run} is not finished; resume it with devspeech finetune --resume")
-    for name in (ADAPTER_DIR, MODEL_DIR):
-        if (run / name).is_dir():
-            return record, run / name
-    raise InputError(f"{run} is finished but holds neither {ADAPTER_DIR}/ nor {MODEL_DIR}/")
+def load_tuned(run: Path) -> tuple[Any, Any, str]:
+    """(merged tuned model, processor, base location) of a finished run, as its method
+    merges it (an adapter folded into its base; a whole model as it is)."""
+    from devspeech.benchmark.models import parse_spec
+    from devspeech.benchmark.models.whisper import load_whisper
 
-
-def load_tuned(result: Path) -> tuple[Any, Any, str]:
-    """(merged tuned model, processor, base location) of a run's result folder."""
-    from transformers import WhisperForConditionalGeneration, WhisperProcessor
-    from transformers.utils import logging
-
-    from devspeech.benchmark.models import parse_spec, transformers_location
-
-    logging.set_verbosity_error()
-    logging.disable_progress_bar()  # 'Loading weights' and 'Writing model shards' bars
-    spec = parse_spec(str(result))
-    location = transformers_location(spec)
-    processor = WhisperProcessor.from_pretrained(location)
-    model = WhisperForConditionalGeneration.from_pretrained(location)
-    if spec.kind == "peft":
-        from devspeech.benchmark.models.adapter import apply_adapter
-
-        model = apply_adapter(model, spec).merge_and_unload()
-    return model, processor, location
+    record, result = finished(run)
+    loaded = load_whisper(parse_spec(str(result)))
+    return get_method(record.method).merge(loaded.model), loaded.processor, loaded.location
 
 
 def export(run: Path, output: Path, options: ExportOptions = ExportOptions()) -> Path:
@@ -94,10 +72,10 @@ def export(run: Path, output: Path, options: ExportOptions = ExportOptions()) ->
     import torch
     from transformers import WhisperForConditionalGeneration
 
-    _, result = finished_result(run)
+    finished(run)  # an unfinished run is refused before the output is looked at
     if output.exists() and any(output.iterdir()) and not options.overwrite:
         raise InputError(f"{output} is not empty; pass --overwrite")
-    model, processor, location = load_tuned(result)
+    model, processor, location = load_tuned(run)
     if options.interpolate is not None:
         base = WhisperForConditionalGeneration.from_pretrained(location).state_dict()
         alpha = options.interpolate
@@ -107,25 +85,24 @@ def export(run: Path, output: Path, options: ExportOptions = ExportOptions()) ->
                 if tensor.is_floating_point() and tensor.data_ptr() not in done:
                     done.add(tensor.data_ptr())
                     tensor.copy_(base[name] + alpha * (tensor - base[name]))
-    partial = output.with_name(f".{output.name}.partial")
+    with atomic_folder(output.with_name(f".{output.name}.merged")) as merged:
+        model.save_pretrained(merged)
+        processor.save_pretrained(merged)  # transformers 5 writes processor_config.json:
+        processor.feature_extractor.save_pretrained(merged)  # faster-whisper reads this one
     merged = output.with_name(f".{output.name}.merged")
-    for folder in (partial, merged):
-        shutil.rmtree(folder, ignore_errors=True)
-    model.save_pretrained(merged)
-    processor.save_pretrained(merged)  # transformers 5 writes processor_config.json:
-    processor.feature_extractor.save_pretrained(merged)  # faster-whisper reads this one
-    if options.format == "transformers":
-        merged.replace(partial)
-    elif options.format == "ct2":
-        _write_ct2(merged, partial, options.dtype)
-    else:
-        from devspeech.benchmark.models.onnx import export_onnx
+    try:
+        with atomic_folder(output) as partial:
+            if options.format == "transformers":
+                for path in merged.iterdir():
+                    path.replace(partial / path.name)
+            elif options.format == "ct2":
+                _write_ct2(merged, partial, options.dtype)
+            else:
+                from devspeech.benchmark.models.onnx import export_onnx
 
-        export_onnx(merged, partial, options.dtype)
-    shutil.rmtree(merged, ignore_errors=True)
-    if output.exists():
-        shutil.rmtree(output)
-    partial.replace(output)
+                export_onnx(merged, partial, options.dtype)
+    finally:
+        shutil.rmtree(merged, ignore_errors=True)
     return output
 
 

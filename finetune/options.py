@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from devspeech.errors import InputError
+from devspeech.finetune.methods import check_method_name
 
-METHODS = ("lora", "qlora", "decoder", "full")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 LORA_LAYERS = ("all", "decoder")
 # LoRA on every attention projection and both feed-forward layers (the research note)
@@ -46,8 +46,7 @@ class FinetuneOptions:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        if self.method not in METHODS:
-            raise InputError(f"--method {self.method!r}; choose one of {', '.join(METHODS)}")
+        check_method_name(self.method)
         if self.lora_layers not in LORA_LAYERS:
             raise InputError(f"--lora-layers {self.lora_layers!r}; one of {', '.join(LORA_LAYERS)}")
         for name in ("timestamp_fraction", "prompt_fraction", "general_fraction"):

@@ -29,7 +29,7 @@ from devspeech.dataset import (
     write_shard,
 )
 from devspeech.errors import InputError
-from devspeech.files import write_text_atomic
+from devspeech.files import claim_folder, write_json_atomic, write_text_atomic
 from devspeech.generator.augment import AUGMENT_LEVELS
 from devspeech.generator.card import collect_stats, write_card
 from devspeech.generator.plan import ShardPlan, SplitFractions, plan_shards
@@ -179,25 +179,20 @@ def claim_output(output: Path, recipe: dict[str, object], overwrite: bool) -> No
             )
         shutil.rmtree(output / DATA_DIR, ignore_errors=True)
         shutil.rmtree(output / STATE_DIR, ignore_errors=True)
-    elif output.exists() and any(output.iterdir()) and not overwrite:
-        raise InputError(f"{output} is not empty and holds no devspeech dataset; pass --overwrite")
-    output.mkdir(parents=True, exist_ok=True)
-    write_json_atomic(path, recipe)
+    else:
+        claim_folder(output, RECIPE_FILE, "devspeech dataset", overwrite)
+    write_json_atomic(path, recipe, indent=2)
 
 
 def write_plan(output: Path, names: Sequence[str]) -> None:
     """Name every shard of the whole plan, so a merge of job-array parts knows when the
     dataset is complete without the utterances file."""
-    write_json_atomic(output / STATE_DIR / PLAN_FILE, list(names))
+    write_json_atomic(output / STATE_DIR / PLAN_FILE, list(names), indent=2)
 
 
 def read_plan(output: Path) -> list[str] | None:
     path = output / STATE_DIR / PLAN_FILE
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
-def write_json_atomic(path: Path, data: object) -> None:
-    write_text_atomic(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
 
 
 def load_utterances(path: Path) -> list[Utterance]:

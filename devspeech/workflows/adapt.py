@@ -11,7 +11,6 @@ already there, so a killed `adapt` goes on where it stopped when run again.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +19,7 @@ import click
 
 from devspeech.cli import comma_list
 from devspeech.errors import InputError
+from devspeech.finetune.methods import METHOD_HELP
 
 EXPORTS = ("ct2", "onnx", "merge", "none")
 
@@ -113,7 +113,8 @@ def _train(
     options: AdaptOptions, dataset: Path, out: Path, echo: Callable[[str], None]
 ) -> tuple[Path, Path]:
     from devspeech.finetune.options import FinetuneOptions, TrainControl
-    from devspeech.finetune.train import ADAPTER_DIR, MODEL_DIR, RUN_FILE, finetune
+    from devspeech.finetune.run_folder import RunRecord
+    from devspeech.finetune.train import finetune
 
     run = out / "finetune"
     recipe = FinetuneOptions(
@@ -123,20 +124,20 @@ def _train(
         warmup_steps=max(1, options.steps // 10), eval_every=max(1, options.steps // 4),
         eval_rows=32, general_data=options.general_data, seed=options.seed,
     )  # fmt: skip
-    record = run / RUN_FILE
-    existing = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
-    done = existing.get("status")
-    if done == "complete" and existing.get("options") == recipe.to_dict():
+    existing = RunRecord.read(run)
+    done = existing is not None and existing.complete
+    if existing is not None and done and existing.options == recipe.to_dict():
         echo(f"[3/5] finetune: {run} is finished; kept")
     else:
         echo(f"[3/5] finetune: {options.model}, {options.method} ({options.lora_layers} layers), "
              f"{options.steps} steps")  # fmt: skip
-        control = TrainControl(device=options.device, resume=record.is_file(), progress=True,
-                               overwrite=done == "complete")  # fmt: skip
+        control = TrainControl(device=options.device, resume=existing is not None,
+                               progress=True, overwrite=done)  # fmt: skip
         finetune(recipe, run, control)
         echo((run / "report.md").read_text(encoding="utf-8").rstrip())
-    name = ADAPTER_DIR if options.method in ("lora", "qlora") else MODEL_DIR
-    return run, run / name
+        existing = RunRecord.read(run)
+    assert existing is not None
+    return run, existing.result_path(run)
 
 
 def _bench(
@@ -185,8 +186,7 @@ def _export(
 @click.option("--help-of", default=None, metavar="TOOL,...", help="Mine these tools' --help.")
 @click.option("--utterances", type=int, default=1200, show_default=True)
 @click.option("--model", default="bundled:tiny.en", show_default=True, metavar="SPEC")
-@click.option("--method", type=click.Choice(["lora", "qlora", "decoder", "full"]),
-              default="lora", show_default=True)  # fmt: skip
+@click.option("--method", default="lora", show_default=True, help=METHOD_HELP)
 @click.option("--lora-layers", type=click.Choice(["all", "decoder"]), default="decoder",
               show_default=True, help="all: LoRA on the encoder too (slow on a CPU).")  # fmt: skip
 @click.option("--steps", type=int, default=300, show_default=True)

@@ -21,7 +21,6 @@ The same recipe writes byte-identical utterances, shards and card (tested).
 from __future__ import annotations
 
 import dataclasses
-import json
 import shutil
 import sys
 import tomllib
@@ -36,7 +35,7 @@ import click
 
 from devspeech.cli import executor_options, runner_of
 from devspeech.errors import InputError
-from devspeech.files import write_text_atomic
+from devspeech.files import claim_folder, write_text_atomic
 from devspeech.runner import RunnerOptions
 
 RECIPE_FILE = "recipe.toml"
@@ -207,8 +206,8 @@ def _claim(recipe: Recipe, out: Path, overwrite: bool) -> None:
                 "to replace them, or write to another folder"
             )
         shutil.rmtree(out)
-    elif out.exists() and any(out.iterdir()) and not overwrite:
-        raise InputError(f"{out} is not empty and holds no recipe run; pass --overwrite")
+    else:
+        claim_folder(out, RECIPE_FILE, "recipe run", overwrite)
     write_text_atomic(recorded, recipe.text)
 
 
@@ -265,17 +264,18 @@ def _generate(options: Any, utterances: Path, dataset: Path, runner: RunnerOptio
 
 
 def _finetune(options: Any, run: Path, echo: Callable[[str], None], progress: bool) -> Path:
+    from devspeech.finetune.methods import get_method
     from devspeech.finetune.options import TrainControl
-    from devspeech.finetune.train import ADAPTER_DIR, MODEL_DIR, RUN_FILE, finetune
+    from devspeech.finetune.run_folder import RunRecord
+    from devspeech.finetune.train import finetune
 
-    record = run / RUN_FILE
-    existing = json.loads(record.read_text(encoding="utf-8")) if record.is_file() else {}
-    if existing.get("status") == "complete":
+    existing = RunRecord.read(run)
+    if existing is not None and existing.complete:
         echo(f"{run} is finished; kept")
     else:
-        finetune(options, run, TrainControl(resume=record.is_file(), progress=progress))
+        finetune(options, run, TrainControl(resume=existing is not None, progress=progress))
         echo((run / "report.md").read_text(encoding="utf-8").rstrip())
-    return run / (ADAPTER_DIR if options.method in ("lora", "qlora") else MODEL_DIR)
+    return run / get_method(options.method).result_dir
 
 
 def _bench(options: Any, tuned: Path | None, folder: Path, echo: Callable[[str], None]) -> None:

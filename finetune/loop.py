@@ -1,0 +1,152 @@
+"""The training loop: steps of seeded batches, evaluations, the best weights, checkpoints.
+
+The batches are a pure function of the seed and the step, and a checkpoint carries the
+optimizer, the schedule and the random state, so a run resumed from its latest
+checkpoint ends with the weights of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from devspeech.finetune.collate import EncoderCache, Prepared, collate
+from devspeech.finetune.examples import Schedule
+from devspeech.finetune.options import FinetuneOptions, TrainControl
+from devspeech.finetune.run_folder import (
+    BEST_DIR,
+    CHECKPOINT_DIR,
+    has_checkpoint,
+    load_checkpoint,
+    load_weights,
+    log_metrics,
+    save_checkpoint,
+    trim_metrics,
+)
+
+SELECT_BY = ("code_wer", "wer")  # the first of these a validation set can score
+
+
+@dataclass
+class Evaluations:
+    """How the loop scores the model: on validation at every evaluation, and the extra
+    checks (general English, long-form timestamps) before training starts."""
+
+    validation: Callable[[Any], dict[str, Any]]
+    checks: Callable[[Any], dict[str, dict[str, Any]]]
+
+
+def train_loop(
+    options: FinetuneOptions,
+    control: TrainControl,
+    output: Path,
+    tm: Any,
+    train: Prepared,
+    general: Prepared,
+    evaluations: Evaluations,
+    resuming: bool,
+) -> tuple[dict[str, Any], int]:
+    """Run the steps left; ends with the best weights loaded. Returns the loop's state
+    (step, base and best scores, the best step, the checks of the base model) and the
+    step it resumed from (0 for a fresh run)."""
+    import torch
+
+    per_batch = round(options.batch_size * options.general_fraction) if general.examples else 0
+    schedule = Schedule(
+        len(train.examples), len(general.examples), options.batch_size, per_batch, options.seed
+    )
+    trainable = tm.trainable()
+    optimizer = torch.optim.AdamW(trainable.values(), lr=options.learning_rate, weight_decay=0.0)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lr_factor(options))
+    state: dict[str, Any] = {"step": 0, "best": None, "best_step": None, "base": {}, "checks": {}}
+    if resuming and has_checkpoint(output):
+        state = load_checkpoint(output / CHECKPOINT_DIR, trainable, optimizer, scheduler)
+    resumed_from = state["step"]
+    trim_metrics(output, state["step"])
+    if state["step"] == 0:
+        state["base"] = evaluations.validation(tm)
+        state["checks"] = evaluations.checks(tm)
+        log_metrics(output, {"step": 0, "eval": state["base"], **state["checks"]})
+    cache = EncoderCache(control.encoder_cache or output / "encoder-cache") if tm.frozen else None
+    bar = _bar(options.max_steps, state["step"], control.progress)
+    save_every = control.save_every or options.eval_every
+    for step in range(state["step"] + 1, options.max_steps + 1):
+        tm.model.train()
+        if tm.frozen:
+            tm.encoder().eval()  # frozen: no dropout, so its outputs can be cached
+        loss = 0.0
+        for micro in range(options.grad_accum):
+            picks = schedule.batch((step - 1) * options.grad_accum + micro)
+            batch = collate(picks, train, general, tm, control.device, cache)
+            with autocast(control.device, control.precision):
+                output_ = tm.model(**batch, use_cache=False)  # no cache in training
+            (output_.loss / options.grad_accum).backward()
+            loss += output_.loss.detach().item() / options.grad_accum
+        torch.nn.utils.clip_grad_norm_(list(trainable.values()), options.max_grad_norm)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad(set_to_none=True)
+        record: dict[str, Any] = {"step": step, "loss": round(loss, 6),
+                                  "lr": scheduler.get_last_lr()[0]}  # fmt: skip
+        if step % options.eval_every == 0 or step == options.max_steps:
+            scores = evaluations.validation(tm)
+            record["eval"] = scores
+            if better(scores, state["best"]):
+                state["best"], state["best_step"] = scores, step
+                save_checkpoint(output / BEST_DIR, trainable, None, None, state, step)
+        log_metrics(output, record)
+        if step % save_every == 0 or step == options.max_steps:
+            save_checkpoint(output / CHECKPOINT_DIR, trainable, optimizer, scheduler, state, step)
+        if bar is not None:
+            bar.set_postfix_str(f"loss {loss:.3f}")
+            bar.update(1)
+        if control.after_step is not None:
+            control.after_step(step)
+    if bar is not None:
+        bar.close()
+    if state["best_step"] is not None and state["best_step"] != options.max_steps:
+        load_weights(output / BEST_DIR, trainable)
+    return state, resumed_from
+
+
+def autocast(device: str, precision: str):  # type: ignore[no-untyped-def]
+    """bf16 or fp16 autocast on a GPU; fp32 (no autocast) on the CPU or when asked."""
+    import contextlib
+
+    import torch
+
+    if precision == "fp32" or not device.startswith("cuda"):
+        return contextlib.nullcontext()
+    if precision == "auto":
+        precision = "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return torch.autocast("cuda", dtype=torch.bfloat16 if precision == "bf16" else torch.float16)
+
+
+def lr_factor(options: FinetuneOptions) -> Callable[[int], float]:
+    """Linear warm-up to the learning rate, then linear decay to zero at the last step."""
+    warmup, total = options.warmup_steps, options.max_steps
+
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / warmup
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return factor
+
+
+def better(scores: dict[str, Any], best: dict[str, Any] | None) -> bool:
+    for name in SELECT_BY:
+        value = scores.get(name)
+        if value is not None:
+            return best is None or best.get(name) is None or value < best[name]
+    return best is None
+
+
+def _bar(total: int, done: int, enabled: bool):  # type: ignore[no-untyped-def]
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, unit="step", desc="finetune", dynamic_ncols=True)

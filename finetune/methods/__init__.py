@@ -1,0 +1,49 @@
+"""The fine-tune methods, one module each behind this registry (as the generator's engines).
+
+A method decides which parameters train, whether the encoder is frozen (and its outputs
+therefore cached), what the result folder holds, how it is saved and loaded, and how it
+is merged into a plain Whisper model for export. Adding one is a new module with a
+`Method` subclass and one line here.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+
+from devspeech.errors import InputError
+from devspeech.finetune.methods.base import ADAPTER_DIR, MODEL_DIR, Method
+
+# method name -> (module, class); imported only when the method is used
+METHODS: dict[str, tuple[str, str]] = {
+    "lora": ("devspeech.finetune.methods.lora", "Lora"),
+    "qlora": ("devspeech.finetune.methods.lora", "QLora"),
+    "decoder": ("devspeech.finetune.methods.decoder", "Decoder"),
+    "full": ("devspeech.finetune.methods.full", "Full"),
+}
+
+METHOD_HELP = "How to train: " + ", ".join(METHODS) + "."
+
+
+def method_names() -> tuple[str, ...]:
+    return tuple(METHODS)
+
+
+def check_method_name(name: str) -> None:
+    if name not in METHODS:
+        raise InputError(f"--method {name!r}; choose one of {', '.join(METHODS)}")
+
+
+@cache
+def _load(module: str, attribute: str) -> Method:
+    import importlib
+
+    return getattr(importlib.import_module(module), attribute)()
+
+
+def get_method(name: str) -> Method:
+    """The method registered as `name` (one instance per process)."""
+    check_method_name(name)
+    return _load(*METHODS[name])
+
+
+__all__ = ["ADAPTER_DIR", "METHODS", "MODEL_DIR", "Method", "get_method", "method_names"]

@@ -1,0 +1,171 @@
+"""Fine-tune methods behind one registry: the built-in methods train the weights they did
+before the registry existed, and a method added by one class and one registry line trains,
+resumes, exports and benches."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from speech_data import spoken_dataset
+
+from devspeech.errors import InputError
+from devspeech.finetune.methods import METHODS, Method
+from devspeech.finetune.options import FinetuneOptions, TrainControl
+from devspeech.finetune.run_folder import RunRecord, finished
+from devspeech.finetune.train import finetune
+
+pytestmark = pytest.mark.usefixtures("use_model_cache")
+
+LINES = [
+    ("code", "python", "import numpy as np", "import numpy as n p", ("numpy",)),
+    ("code", "python", "x = np.array(values)", "x equals n p dot array of values", ("np.array",)),
+    ("shell", "bash", "git push origin main", "git push origin main", ("git",)),
+    ("prose", "", "Run the tests before you push.", "run the tests before you push", ()),
+]
+
+# What each method trained on this data before methods had a registry (commit fc5216d):
+# for adapters the summed |lora_B|, for whole models the summed |tuned - base|. Equal to
+# 1e-6 relative on this machine; the tolerance only allows another CPU's float kernels.
+BEFORE = {
+    ("lora", "all"): 17.526902938479907,
+    ("lora", "decoder"): 10.550136471210863,
+    ("decoder", "all"): 5636.71642405357,
+    ("full", "all"): 5826.543285387742,
+}
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return spoken_dataset(tmp_path_factory.mktemp("methods"), LINES, seed=1)
+
+
+def _options(dataset: Path, **changes: Any) -> FinetuneOptions:
+    settings: dict[str, Any] = dict(model="random:80", data=str(dataset), rank=4, alpha=8,
+                                    batch_size=2, max_steps=3, warmup_steps=1, eval_every=3,
+                                    eval_rows=0, learning_rate=1e-3)  # fmt: skip
+    return FinetuneOptions(**{**settings, **changes})
+
+
+def _weights(folder: Path) -> dict[str, np.ndarray]:
+    from safetensors.numpy import load_file
+
+    (path,) = folder.glob("*.safetensors")
+    return load_file(str(path))
+
+
+def _base_weights() -> dict[str, np.ndarray]:
+    from devspeech.benchmark.models import parse_spec, transformers_location
+
+    return _weights(Path(transformers_location(parse_spec("random:80"))))
+
+
+@pytest.mark.parametrize(("method", "layers"), list(BEFORE))
+def test_the_built_in_methods_train_the_weights_they_did_before_the_registry(
+    dataset: Path, tmp_path: Path, method: str, layers: str
+) -> None:
+    summary = finetune(_options(dataset, method=method, lora_layers=layers), tmp_path / "run")
+    assert summary.result is not None
+    tuned = _weights(summary.result)
+    if method == "lora":
+        assert summary.result.name == "adapter"
+        moved = sum(float(np.abs(v.astype(np.float64)).sum()) for k, v in tuned.items()
+                    if "lora_B" in k)  # fmt: skip
+    else:
+        assert summary.result.name == "model"
+        base = _base_weights()
+        changed = {k for k in tuned if not np.array_equal(tuned[k], base[k])}
+        encoder = {k for k in changed if k.startswith("model.encoder.")}
+        assert bool(encoder) == (method == "full")
+        moved = sum(float(np.abs(tuned[k].astype(np.float64) - base[k]).sum()) for k in tuned)
+    assert moved == pytest.approx(BEFORE[(method, layers)], rel=1e-4)
+    record = RunRecord.read(tmp_path / "run")
+    assert record is not None and record.complete and record.result == summary.result.name
+
+
+class NormsOnly(Method):
+    """A toy method: the decoder's layer norms alone train; the encoder is frozen."""
+
+    name = "norms"
+    summary = "the decoder's layer norms"
+
+    def prepare(self, loaded: Any, options: Any) -> Any:
+        for name, parameter in loaded.model.named_parameters():
+            parameter.requires_grad = name.startswith("model.decoder.") and "layer_norm" in name
+        return loaded.model
+
+    def frozen_encoder(self, options: Any) -> bool:
+        return True
+
+
+class Dishonest(NormsOnly):
+    """Says its encoder is frozen, yet trains it."""
+
+    def prepare(self, loaded: Any, options: Any) -> Any:
+        return loaded.model
+
+
+def test_a_method_added_by_one_class_and_one_registry_line_trains_resumes_exports_and_benches(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from devspeech.benchmark.run import BenchOptions, run_bench
+    from devspeech.finetune.export import export
+
+    monkeypatch.setitem(METHODS, "norms", (__name__, "NormsOnly"))
+    options = _options(dataset, method="norms", max_steps=2)
+    straight = finetune(options, tmp_path / "straight", TrainControl(save_every=1))
+
+    def kill(step: int) -> None:
+        if step == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        finetune(options, tmp_path / "killed", TrainControl(save_every=1, after_step=kill))
+    resumed = finetune(options, tmp_path / "killed", TrainControl(save_every=1, resume=True))
+    assert resumed.resumed_from == 1 and straight.result is not None
+    assert resumed.result is not None and straight.result.name == "model"
+    a, b = _weights(straight.result), _weights(resumed.result)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    base = _base_weights()
+    changed = sorted(k for k in a if not np.array_equal(a[k], base[k]))
+    assert changed and all(k.startswith("model.decoder.") and "layer_norm" in k for k in changed)
+    assert (tmp_path / "straight" / "encoder-cache").is_dir()  # frozen: outputs cached
+    merged = export(tmp_path / "straight", tmp_path / "merged")
+    assert (merged / "model.safetensors").is_file()
+    bench = BenchOptions(models=(str(merged),), data=str(dataset), limit=2, resamples=10,
+                         max_new_tokens=8)  # fmt: skip
+    assert run_bench(bench, tmp_path / "bench").predicted == 2
+
+
+def test_a_method_that_breaks_its_own_contract_is_refused_before_training(
+    dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(METHODS, "dishonest", (__name__, "Dishonest"))
+    with pytest.raises(InputError, match=r"says its encoder is frozen, yet it trains encoder "
+                                         r"weights; fix the method's prepare\(\)"):  # fmt: skip
+        finetune(_options(dataset, method="dishonest"), tmp_path / "run")
+    assert not (tmp_path / "run").exists()
+    with pytest.raises(InputError, match=r"--method 'nope'; choose one of lora, qlora, decoder, "
+                                         r"full, dishonest"):  # fmt: skip
+        _options(dataset, method="nope")
+
+
+def test_export_finds_the_result_the_run_record_names(dataset: Path, tmp_path: Path) -> None:
+    from devspeech.finetune.export import export
+
+    finetune(_options(dataset, method="decoder", max_steps=1), tmp_path / "run")
+    record_path = tmp_path / "run" / "run.json"
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    assert record["result"] == "model" and record["status"] == "complete"
+    (tmp_path / "run" / "model").rename(tmp_path / "run" / "weights")
+    with pytest.raises(InputError, match=r"is finished but its result model/ is missing"):
+        export(tmp_path / "run", tmp_path / "out")
+    record_path.write_text(json.dumps({**record, "result": "weights"}), encoding="utf-8")
+    _, result = finished(tmp_path / "run")
+    assert result == tmp_path / "run" / "weights"
+    assert (export(tmp_path / "run", tmp_path / "out") / "model.safetensors").is_file()
+    with pytest.raises(InputError, match=r"is not a fine-tune run \(no run.json\)"):
+        finished(tmp_path)
