@@ -39,6 +39,7 @@ class MineRequest:
     runner: RunnerOptions | None = None  # None: local processes, one per CPU
     seed: int = 0
     general: bool = False
+    vocab_out: Path | None = None  # also write the vocabulary of what was mined
 
 
 def scan_sources(request: MineRequest) -> list[SourceScan]:
@@ -68,4 +69,9 @@ def run_mine(request: MineRequest, *, progress: bool = False) -> MineSummary:
     )
     utterances, summary = mine(scan_sources(request), options, progress=progress)
     write_jsonl(request.output, utterances)
+    if request.vocab_out is not None:
+        from devspeech.corpus.vocab import build_vocabulary
+        from devspeech.vocabulary import write_vocabulary
+
+        write_vocabulary(request.vocab_out, build_vocabulary(utterances, request.seed))
     return summary

@@ -83,6 +83,11 @@ def corpus() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the run's counts as JSON.",
 )
+@click.option(
+    "--vocab-out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the vocabulary of the mined utterances (as `corpus vocab` does).",
+)
 @click.pass_obj
 def mine(
     settings,
@@ -102,6 +107,7 @@ def mine(
     ray_address,
     general,
     summary_json,
+    vocab_out,
 ) -> None:  # type: ignore[no-untyped-def]
     """Mine SOURCES (directories or git repositories) and other sources into utterances."""
     from devspeech.corpus.api import MineRequest, run_mine
@@ -131,6 +137,7 @@ def mine(
         runner=runner_of(executor, workers, ray_address),
         seed=settings.seed,
         general=general,
+        vocab_out=vocab_out,
     )
     summary = run_mine(request, progress=settings.verbosity >= 0)
     if summary_json:
@@ -139,6 +146,60 @@ def mine(
         from devspeech.corpus.mine import format_summary
 
         click.echo(format_summary(summary, output), err=True)
+
+
+@corpus.command()
+@click.argument("sources", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    required=True,
+    help="vocab.txt to write.",
+)
+@click.option("--package", "packages", multiple=True, metavar="NAME", help="(repeatable)")
+@click.option("--stdlib", is_flag=True, help="Mine Python's standard library too.")
+@click.option("--help-of", "help_of", default="", metavar="TOOL,...")
+@click.option("--man-of", "man_of", default="", metavar="TOOL,...")
+@click.option(
+    "--utterances",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read mined utterances (utterances.jsonl) instead of mining SOURCES.",
+)
+@click.pass_obj
+def vocab(settings, sources, output, packages, stdlib, help_of, man_of, utterances) -> None:  # type: ignore[no-untyped-def]
+    """The vocabulary of SOURCES: every keyword with its count, kind and spoken forms."""
+    import tempfile
+
+    from devspeech.corpus.api import MineRequest, run_mine
+    from devspeech.corpus.vocab import build_vocabulary
+    from devspeech.jsonl import read_jsonl
+    from devspeech.records import Utterance
+    from devspeech.vocabulary import write_vocabulary
+
+    tools, man_tools = comma_list(help_of), comma_list(man_of)
+    mined = sources or packages or stdlib or tools or man_tools
+    if bool(mined) == bool(utterances):
+        raise click.UsageError(
+            "give sources to mine (a directory, --package, --stdlib, --help-of, --man-of) "
+            "or --utterances FILE, not both"
+        )
+    seed = settings.seed if settings else 0
+    if utterances is None:
+        with tempfile.TemporaryDirectory() as folder:
+            request = MineRequest(
+                output=Path(folder) / "utterances.jsonl", directories=tuple(sources),
+                packages=tuple(packages), stdlib=stdlib, help_of=tools, man_of=man_tools,
+                seed=seed, vocab_out=output,
+            )  # fmt: skip
+            run_mine(request, progress=settings is not None and settings.verbosity >= 0)
+    else:
+        write_vocabulary(
+            output, build_vocabulary(read_jsonl(utterances, Utterance.from_dict), seed)
+        )
+    count = sum(1 for line in output.read_text(encoding="utf-8").splitlines()
+                if line and not line.startswith("#"))  # fmt: skip
+    click.echo(f"wrote {output} ({count} terms)")
 
 
 @corpus.command()
