@@ -14,12 +14,14 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
 from devspeech.audio import SAMPLE_RATE
+from devspeech.benchmark.biasing import DEFAULT_BONUS, TokenTrie, TrieLogitsProcessor
 from devspeech.benchmark.decoding import Decoding
 from devspeech.benchmark.models import (
     ModelSpec,
@@ -31,6 +33,8 @@ from devspeech.records import Segment
 
 BACKENDS = ("auto", "transformers", "faster-whisper", "onnxruntime")
 CHUNK_S = 30.0
+MAX_PROMPT_TOKENS = 223  # what Whisper keeps of a previous-text prompt (n_text_ctx // 2 - 1)
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,34 @@ class DecodeOptions:
     compute_type: str = "int8"  # faster-whisper; transformers: float32 unless float16/bfloat16
     max_new_tokens: int | None = None  # None: the model's own limit
     decoding: Decoding = field(default_factory=Decoding)
+    vocabulary: tuple[str, ...] = ()  # the terms `decoding.biasing` favours
+    bias_bonus: float = DEFAULT_BONUS
+
+
+def fit_prompt(prompt: str, tokenizer: Any, limit: int = MAX_PROMPT_TOKENS) -> str:
+    """`prompt` cut, whole comma-separated terms at a time from its start, to the `limit`
+    tokens Whisper keeps of a previous-text prompt (its last ones); a prompt that had to be
+    cut is warned of once, with how many terms were dropped."""
+
+    def tokens(text: str) -> int:
+        return len(tokenizer.encode(" " + text.strip(), add_special_tokens=False))
+
+    total = tokens(prompt)
+    if total <= limit:
+        return prompt
+    terms = [t.strip() for t in prompt.split(",")]
+    kept = len(terms)
+    while kept > 1 and tokens(", ".join(terms[-kept:])) > limit:
+        kept -= 1
+    if prompt not in _WARNED:
+        _WARNED.add(prompt)
+        dropped = len(terms) - kept
+        log.warning("the prompt is %d tokens and Whisper keeps the last %d: %d of its %d terms "
+                    "dropped from its start", total, limit, dropped, len(terms))  # fmt: skip
+    return ", ".join(terms[-kept:])  # a single term still too long: the backend keeps its end
+
+
+_WARNED: set[str] = set()
 
 
 def decode_tokens(tokenizer: Any, sequence: Any, timestamps: bool) -> Transcript:
@@ -107,6 +139,10 @@ class TransformersBackend:
         self.processor = processor
         self.model = model.eval()
         self.multilingual = bool(getattr(model.generation_config, "is_multilingual", False))
+        self.bias = None
+        if decoding.decoding.biasing == "trie":
+            trie = TokenTrie.of_terms(processor.tokenizer, need_vocabulary(decoding))
+            self.bias = TrieLogitsProcessor(trie, decoding.bias_bonus)
 
     def transcribe(
         self, audios: list[np.ndarray], prompt: str | None, timestamps: bool
@@ -144,9 +180,13 @@ class TransformersBackend:
         if self.multilingual:
             kwargs.update(language="en", task="transcribe")
         if prompt:
-            kwargs["prompt_ids"] = self.processor.get_prompt_ids(prompt, return_tensors="pt").to(
-                self.device
-            )
+            ids = self.processor.get_prompt_ids(fit_prompt(prompt, self.processor.tokenizer))
+            ids = [*ids[:1], *ids[1:][-MAX_PROMPT_TOKENS:]]  # <|startofprev|> and the last tokens
+            kwargs["prompt_ids"] = torch.tensor(ids, device=self.device)
+        if self.bias is not None:
+            from transformers import LogitsProcessorList
+
+            kwargs["logits_processor"] = LogitsProcessorList([self.bias])
         if self.decoding.method == "fallback":
             torch.manual_seed(Decoding.SEED)  # the same samples for the same batch
         with torch.inference_mode():
@@ -167,6 +207,12 @@ class FasterWhisperBackend:
     def __init__(self, spec: ModelSpec, decoding: DecodeOptions = DecodeOptions()) -> None:
         from faster_whisper import WhisperModel
 
+        if decoding.decoding.biasing != "none":
+            raise InputError(
+                f"--biasing {decoding.decoding.biasing} needs a logits hook, and CTranslate2's "
+                "Whisper (faster-whisper) has none; bench the model with --backend transformers "
+                "or export it with --onnx"
+            )
         self.max_new_tokens = decoding.max_new_tokens
         self.decoding = decoding.decoding
         try:
@@ -242,6 +288,15 @@ def _faster_whisper_decoding(decoding: Decoding) -> dict[str, Any]:
         "compression_ratio_threshold": None,
         "log_prob_threshold": None,
     }
+
+
+def need_vocabulary(decoding: DecodeOptions) -> tuple[str, ...]:
+    if not decoding.vocabulary:
+        raise InputError(
+            f"--biasing {decoding.decoding.biasing} favours the terms of a vocabulary; "
+            "give one with --vocabulary FILE"
+        )
+    return decoding.vocabulary
 
 
 def resolve_backend(name: str, spec: ModelSpec) -> str:

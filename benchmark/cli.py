@@ -70,6 +70,27 @@ from devspeech.cli import comma_list
     "fallback, as openai-whisper and faster-whisper run by default) or beam:N. Recorded in "
     "every prediction and result.",
 )
+@click.option(
+    "--vocabulary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The names to favour (devspeech corpus vocab writes one; one term a line).",
+)
+@click.option(
+    "--biasing",
+    type=click.Choice(["none", "trie"]),
+    default="none",
+    show_default=True,
+    help="trie: favour the vocabulary's terms while decoding (shallow fusion; transformers "
+    "and onnxruntime). Recorded in the decoding, e.g. greedy+trie.",
+)
+@click.option(
+    "--bias-bonus",
+    type=click.FloatRange(min=0.0),
+    default=2.0,
+    show_default=True,
+    help="What a token that extends a vocabulary term gains (in logits).",
+)
 @click.option("--limit", type=int, default=None, help="At most this many rows.")
 @click.option("--kinds", default=None, help="Only these kinds (code, shell, prose).")
 @click.option("--strict", is_flag=True, help="Fail on a corrupt audio row instead of counting it.")
@@ -113,6 +134,9 @@ def bench(
     batch_size,
     max_new_tokens,
     decoding,
+    vocabulary,
+    biasing,
+    bias_bonus,
     limit,
     kinds,
     strict,
@@ -142,6 +166,9 @@ def bench(
         batch_size=batch_size,
         max_new_tokens=max_new_tokens,
         decoding=decoding,
+        vocabulary=vocabulary,
+        biasing=biasing,
+        bias_bonus=bias_bonus,
         limit=limit,
         kinds=comma_list(kinds),
         strict=strict,

@@ -6,6 +6,9 @@
   better than 2.4 (a loop) or its mean log-probability is under -1.
 - `beam:N`: beam search with N beams, temperature 0.
 
+Any of them may add `+trie`: the vocabulary's terms favoured by trie shallow fusion
+(biasing.py), e.g. `greedy+trie`.
+
 Each backend maps these onto its own options; `greedy` is the same computation in all of
 them, so the same weights give the same text.
 """
@@ -18,12 +21,14 @@ from typing import ClassVar
 from devspeech.errors import InputError
 
 DECODINGS = ("greedy", "fallback", "beam:N")
+BIASINGS = ("none", "trie")
 
 
 @dataclass(frozen=True)
 class Decoding:
     method: str = "greedy"  # greedy | fallback | beam
     beams: int = 1
+    biasing: str = "none"  # none | trie (shallow fusion over the vocabulary)
 
     TEMPERATURES: ClassVar[tuple[float, ...]] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     COMPRESSION_RATIO_THRESHOLD: ClassVar[float] = 2.4
@@ -35,10 +40,20 @@ class Decoding:
             raise InputError(f"--decoding {self.method!r}; choose one of {', '.join(DECODINGS)}")
         if (self.method == "beam") != (self.beams > 1):
             raise InputError("--decoding beam:N needs N of at least 2; greedy and fallback use 1")
+        if self.biasing not in BIASINGS:
+            raise InputError(f"--biasing {self.biasing!r}; choose one of {', '.join(BIASINGS)}")
 
     @classmethod
-    def parse(cls, text: str) -> Decoding:
-        """ "greedy", "fallback" or "beam:5"."""
+    def parse(cls, text: str, biasing: str = "none") -> Decoding:
+        """ "greedy", "fallback" or "beam:5", each perhaps with "+trie"."""
+        text, plus, extra = text.strip().partition("+")
+        if plus:
+            biasing = extra
+        decoding = cls._parse(text)
+        return cls(decoding.method, decoding.beams, biasing)
+
+    @classmethod
+    def _parse(cls, text: str) -> Decoding:
         name, _, count = text.strip().partition(":")
         if name == "beam":
             if not count.isdigit():
@@ -49,4 +64,5 @@ class Decoding:
         return cls(name)
 
     def __str__(self) -> str:
-        return f"beam:{self.beams}" if self.method == "beam" else self.method
+        name = f"beam:{self.beams}" if self.method == "beam" else self.method
+        return name if self.biasing == "none" else f"{name}+{self.biasing}"

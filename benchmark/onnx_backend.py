@@ -17,7 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from devspeech.audio import SAMPLE_RATE
-from devspeech.benchmark.backends import CHUNK_S, DecodeOptions, Transcript
+from devspeech.benchmark.backends import (
+    CHUNK_S,
+    DecodeOptions,
+    Transcript,
+    fit_prompt,
+    need_vocabulary,
+)
+from devspeech.benchmark.biasing import TokenTrie, bias_numpy
 from devspeech.benchmark.models import ModelSpec
 from devspeech.benchmark.models.onnx import DECODER_FILE, ENCODER_FILE, is_onnx_folder
 from devspeech.errors import InputError
@@ -72,6 +79,10 @@ class OnnxBackend:
             start += [generation["lang_to_id"]["<|en|>"], generation["task_to_id"]["transcribe"]]
         self.start = [int(t) for t in start]
         self.prev = int(self.tokenizer.convert_tokens_to_ids("<|startofprev|>"))
+        self.trie = None
+        self.bias_bonus = decoding.bias_bonus
+        if decoding.decoding.biasing == "trie":
+            self.trie = TokenTrie.of_terms(self.tokenizer, need_vocabulary(decoding))
 
     def transcribe(
         self, audios: list[np.ndarray], prompt: str | None, timestamps: bool
@@ -97,6 +108,7 @@ class OnnxBackend:
     def _prefix(self, prompt: str | None, timestamps: bool) -> list[int]:
         prefix = []
         if prompt:
+            prompt = fit_prompt(prompt, self.tokenizer)
             ids = self.tokenizer.encode(" " + prompt.strip(), add_special_tokens=False)
             prefix = [self.prev, *ids[-(self.max_length // 2 - 1) :]]
         return prefix + self.start + ([] if timestamps else [self.no_timestamps])
@@ -126,6 +138,8 @@ class OnnxBackend:
             )  # fmt: skip
             logits = logits.astype(np.float64)
             self._rules(logits, tokens, begin, timestamps)
+            if self.trie is not None:
+                bias_numpy(self.trie, tokens, logits, self.bias_bonus)
             chosen = np.where(finished, self.eot, logits.argmax(-1))
             step = chosen[:, None].astype(np.int64)
             tokens = np.concatenate([tokens, step], axis=1)

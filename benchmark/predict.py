@@ -28,9 +28,10 @@ def default_glossary() -> str:
 
 
 def read_glossary(path: Path | None) -> str:
-    """The glossary prompt: the file's non-comment lines joined by commas."""
+    """The glossary prompt: the file's non-comment lines joined by commas (of a vocabulary
+    file, the terms: the first tab-separated field of each line)."""
     text = path.read_text(encoding="utf-8") if path is not None else default_glossary()
-    terms = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    terms = [line.split("#", 1)[0].split("\t", 1)[0].strip() for line in text.splitlines()]
     prompt = ", ".join(t for t in terms if t)
     if not prompt:
         raise InputError(f"the glossary {path} holds no terms")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from devspeech.benchmark.biasing import DEFAULT_BONUS
 from devspeech.benchmark.data import Clip, EvalSource, load_eval_set
 from devspeech.benchmark.decoding import Decoding
 from devspeech.benchmark.parts import claim_part, write_part
@@ -30,6 +31,7 @@ from devspeech.benchmark.results import RESULTS_FILE, write_results
 from devspeech.benchmark.score import score_file
 from devspeech.errors import InputError
 from devspeech.records import Result
+from devspeech.vocabulary import read_vocabulary
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,9 @@ class BenchOptions:
     batch_size: int = 8
     max_new_tokens: int | None = None
     decoding: str = "greedy"  # greedy | fallback | beam:N
+    vocabulary: Path | None = None  # the terms `biasing` favours
+    biasing: str = "none"  # none | trie
+    bias_bonus: float = DEFAULT_BONUS
     limit: int | None = None
     kinds: tuple[str, ...] = ()
     strict: bool = False
@@ -78,7 +83,8 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     specs = [parse_spec(m) for m in options.models]  # every spec checked before any work
     for spec in specs:
         check_available(spec)
-    method = Decoding.parse(options.decoding)
+    method = Decoding.parse(options.decoding, options.biasing)
+    vocabulary = read_vocabulary(options.vocabulary).texts if options.vocabulary else ()
     check_conditions(options.conditions)
     glossary = read_glossary(options.glossary) if "glossary" in options.conditions else ""
     source = load_eval_set(
@@ -94,8 +100,9 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     done, recorded = done_keys(path, source.fingerprint)
     run = BenchRun(source)
     decoding = DecodeOptions(
-        options.device, options.compute_type, options.max_new_tokens, decoding=method
-    )
+        options.device, options.compute_type, options.max_new_tokens, method, vocabulary,
+        options.bias_bonus,
+    )  # fmt: skip
     with path.open("a", encoding="utf-8") as sink:
         for spec in specs:
             revision = model_revision(spec)
