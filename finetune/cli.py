@@ -53,6 +53,21 @@ from devspeech.finetune.methods import METHOD_HELP
 @click.option("--timestamp-fraction", type=float, default=0.2, show_default=True)
 @click.option("--prompt-fraction", type=float, default=0.2, show_default=True)
 @click.option(
+    "--vocabulary-prompt-fraction",
+    type=float,
+    default=0.0,
+    show_default=True,
+    help="Rows prompted with a term list (their keywords among distractors, drawn anew at "
+    "every step), which teaches the model to copy names it is given.",
+)
+@click.option(
+    "--vocabulary-distractors",
+    type=int,
+    default=24,
+    show_default=True,
+    help="At most this many distractors in a vocabulary prompt.",
+)
+@click.option(
     "--general-data",
     default="builtin:general-en",
     show_default=True,
@@ -104,6 +119,8 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
         grad_accum=flags["grad_accum"], warmup_steps=flags["warmup_steps"],
         max_steps=flags["max_steps"], eval_every=flags["eval_every"], eval_rows=flags["eval_rows"],
         timestamp_fraction=flags["timestamp_fraction"], prompt_fraction=flags["prompt_fraction"],
+        vocabulary_prompt_fraction=flags["vocabulary_prompt_fraction"],
+        vocabulary_distractors=flags["vocabulary_distractors"],
         general_data=None if flags["general_data"] == "none" else flags["general_data"],
         general_fraction=flags["general_fraction"], recordings=flags["recordings"],
         recordings_weight=flags["recordings_weight"],

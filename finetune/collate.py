@@ -4,7 +4,7 @@ a cache when the method keeps the encoder frozen."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,10 +18,19 @@ from devspeech.finetune.labels import IGNORE, TokenSequence
 
 @dataclass
 class Prepared:
-    """Examples with their token sequences, in the order the schedule indexes them."""
+    """Examples with their token sequences, in the order the schedule indexes them; the
+    sequence of a vocabulary-prompt example is drawn anew for every batch by `redraw`
+    (from the example and the batch's index, so a resumed run draws the same)."""
 
     examples: list[Example]
     sequences: list[TokenSequence]
+    redraw: Callable[[Example, int], TokenSequence] | None = None
+
+    def sequence(self, index: int, batch: int) -> TokenSequence:
+        example = self.examples[index]
+        if example.vocabulary_prompt and self.redraw is not None:
+            return self.redraw(example, batch)
+        return self.sequences[index]
 
 
 class EncoderCache:
@@ -52,14 +61,15 @@ def collate(
     tm: Any,
     device: str,
     cache: EncoderCache | None,
+    batch_index: int = 0,
 ) -> dict[str, Any]:
-    """Model inputs of one batch: log-mel features (or cached encoder outputs), decoder
-    inputs padded with <|endoftext|>, and labels padded with -100."""
+    """Model inputs of batch `batch_index`: log-mel features (or cached encoder outputs),
+    decoder inputs padded with <|endoftext|>, and labels padded with -100."""
     import torch
 
     chosen = [(general if is_general else train, index) for is_general, index in picks]
     examples = [source.examples[i] for source, i in chosen]
-    sequences = [source.sequences[i] for source, i in chosen]
+    sequences = [source.sequence(i, batch_index) for source, i in chosen]
     width = max(len(s.input_ids) for s in sequences)
     pad = tm.processor.tokenizer.convert_tokens_to_ids("<|endoftext|>")
     input_ids = torch.full((len(sequences), width), pad, dtype=torch.long)

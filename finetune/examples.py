@@ -8,6 +8,7 @@ run is a pure function of `n`. A share of every batch comes from the general set
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -29,6 +30,8 @@ class Example:
     timestamps: bool = False
     prompt: str | None = None
     general: bool = False
+    keywords: tuple[str, ...] = ()
+    vocabulary_prompt: bool = False  # prompted with a term list drawn anew at every step
 
     @property
     def long_form(self) -> bool:
@@ -54,7 +57,8 @@ def optional_split(location: str, split: str, allow_partial: bool = False) -> li
 
 
 def _example(item: EvalItem, general: bool = False) -> Example:
-    return Example(item.id, item.audio, item.reference, item.labels.segments, general=general)
+    return Example(item.id, item.audio, item.reference, item.labels.segments, general=general,
+                   keywords=tuple(item.labels.keywords))  # fmt: skip
 
 
 def plan_examples(
@@ -63,10 +67,13 @@ def plan_examples(
     timestamp_fraction: float,
     prompt_fraction: float,
     glossary: str,
+    vocabulary_prompt_fraction: float = 0.0,
 ) -> list[Example]:
     """Examples of the training rows, with timestamps on `timestamp_fraction` of them
-    (packed long-form rows first) and a previous-text prompt on `prompt_fraction` of the
-    rest: the glossary sentence, or another utterance of the same kind."""
+    (packed long-form rows first), a vocabulary prompt (vocab_prompts.py) on about
+    `vocabulary_prompt_fraction` of the rest, and a previous-text prompt on
+    `prompt_fraction` of the others: the glossary sentence, or another utterance of the
+    same kind."""
     examples = [_example(row) for row in rows]
     order = sorted(
         range(len(examples)),
@@ -86,9 +93,11 @@ def plan_examples(
                 prompt = rows[neighbours[rng.randrange(len(neighbours))]].reference
             else:
                 prompt = glossary
-        planned.append(
-            Example(example.id, example.audio, example.text, example.segments, i in timed, prompt)
-        )
+        draw = item_rng(seed, "vocabulary", example.id).random()
+        listed = i not in timed and draw < vocabulary_prompt_fraction
+        planned.append(dataclasses.replace(example, timestamps=i in timed,
+                                           prompt=None if listed else prompt,
+                                           vocabulary_prompt=listed))  # fmt: skip
     return planned
 
 

@@ -7,7 +7,8 @@ checkpoint ends with the weights of an uninterrupted one.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,36 @@ def train_loop(
     """Run the steps left; ends with the best weights loaded. Returns the loop's state
     (step, base and best scores, the best step, the checks of the base model) and the
     step it resumed from (0 for a fresh run)."""
+    with deterministic():
+        return _train_loop(options, control, output, tm, train, general, evaluations, resuming)
+
+
+@contextlib.contextmanager
+def deterministic() -> Iterator[None]:
+    """torch's deterministic kernels while training: without them two runs of one recipe
+    with vocabulary prompts (long rows, many repeats of a token) ended a few float bits
+    apart here, and a resumed run must end with an uninterrupted one's weights."""
+    import torch
+
+    before = torch.are_deterministic_algorithms_enabled()
+    warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+    torch.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        yield
+    finally:
+        torch.use_deterministic_algorithms(before, warn_only=warn_only)
+
+
+def _train_loop(
+    options: FinetuneOptions,
+    control: TrainControl,
+    output: Path,
+    tm: Any,
+    train: Prepared,
+    general: Prepared,
+    evaluations: Evaluations,
+    resuming: bool,
+) -> tuple[dict[str, Any], int]:
     import torch
 
     per_batch = round(options.batch_size * options.general_fraction) if general.examples else 0
@@ -78,8 +109,9 @@ def train_loop(
             tm.encoder().eval()  # frozen: no dropout, so its outputs can be cached
         loss = 0.0
         for micro in range(options.grad_accum):
-            picks = schedule.batch((step - 1) * options.grad_accum + micro)
-            batch = collate(picks, train, general, tm, control.device, cache)
+            index = (step - 1) * options.grad_accum + micro
+            picks = schedule.batch(index)
+            batch = collate(picks, train, general, tm, control.device, cache, index)
             with autocast(control.device, control.precision):
                 output_ = tm.model(**batch, use_cache=False)  # no cache in training
             (output_.loss / options.grad_accum).backward()

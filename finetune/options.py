@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 from devspeech.errors import InputError
@@ -38,6 +38,10 @@ class FinetuneOptions:
     eval_rows: int = 64
     timestamp_fraction: float = 0.2
     prompt_fraction: float = 0.2
+    # rows prompted with a list of terms (their own keywords among distractors) to teach the
+    # model to copy names from its prompt (vocab_prompts.py); drawn anew at every step
+    vocabulary_prompt_fraction: float = 0.0
+    vocabulary_distractors: int = 24  # at most this many distractors in one list
     general_data: str | None = None  # a dataset, or builtin:general-en (built on first use)
     general_fraction: float = 0.3
     recordings: str | None = None  # a person's own recordings, trained on with a weight
@@ -49,7 +53,8 @@ class FinetuneOptions:
         check_method_name(self.method)
         if self.lora_layers not in LORA_LAYERS:
             raise InputError(f"--lora-layers {self.lora_layers!r}; one of {', '.join(LORA_LAYERS)}")
-        for name in ("timestamp_fraction", "prompt_fraction", "general_fraction"):
+        for name in ("timestamp_fraction", "prompt_fraction", "general_fraction",
+                     "vocabulary_prompt_fraction"):  # fmt: skip
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise InputError(f"--{name.replace('_', '-')} must be between 0 and 1")
         for name in ("rank", "alpha", "batch_size", "grad_accum", "max_steps", "eval_every",
@@ -58,8 +63,10 @@ class FinetuneOptions:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
         if self.learning_rate <= 0:
             raise InputError("--learning-rate must be positive")
-        if self.warmup_steps < 0 or self.eval_rows < 0:
-            raise InputError("--warmup-steps and --eval-rows must not be negative")
+        if self.warmup_steps < 0 or self.eval_rows < 0 or self.vocabulary_distractors < 0:
+            raise InputError(
+                "--warmup-steps, --eval-rows and --vocabulary-distractors must not be negative"
+            )
         if not self.target_modules:
             raise InputError("--target-modules is empty")
         if self.general_data and round(self.batch_size * self.general_fraction) >= self.batch_size:
@@ -69,6 +76,16 @@ class FinetuneOptions:
         data = asdict(self)
         data["target_modules"] = list(self.target_modules)
         return data
+
+    def changes(self, recorded: dict[str, object]) -> list[str]:
+        """The options on which a recorded recipe differs from this one; an option added
+        since it was recorded compares as its default, which is what that version did."""
+        ours = self.to_dict()
+        defaults = {f.name: f.default for f in fields(self) if f.default is not MISSING}
+        defaults["target_modules"] = list(TARGET_MODULES)
+        recorded = {**{k: defaults[k] for k in ours if k not in recorded and k in defaults},
+                    **recorded}  # fmt: skip
+        return sorted(k for k in {*recorded, *ours} if recorded.get(k) != ours.get(k))
 
 
 @dataclass(frozen=True)

@@ -86,9 +86,7 @@ def claim(output: Path, options: FinetuneOptions, control: TrainControl) -> bool
     if existing is not None:
         if control.overwrite:
             shutil.rmtree(output)
-        elif existing.options != recipe:
-            changed = sorted(k for k in {*existing.options, *recipe}
-                             if existing.options.get(k) != recipe.get(k))  # fmt: skip
+        elif changed := options.changes(existing.options):
             raise InputError(
                 f"{output} holds a fine-tune run of another recipe (differs in "
                 f"{', '.join(changed)}); pass --overwrite to replace it"

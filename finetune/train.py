@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,12 +31,13 @@ from devspeech.finetune.examples import (
     plan_examples,
     read_split,
 )
-from devspeech.finetune.labels import LabelTooLong, Vocabulary, build_sequence
+from devspeech.finetune.labels import LabelTooLong, TokenSequence, Vocabulary, build_sequence
 from devspeech.finetune.loop import Evaluations, train_loop
 from devspeech.finetune.model import TrainModel, check_method, load_model
 from devspeech.finetune.options import FinetuneOptions, TrainControl
 from devspeech.finetune.report import plot, write_report
 from devspeech.finetune.run_folder import RunRecord, claim, read_metrics
+from devspeech.finetune.vocab_prompts import VocabularyPrompts
 
 log = logging.getLogger(__name__)
 
@@ -190,9 +191,11 @@ def _examples(
     rows = data.train + data.recordings * options.recordings_weight
     planned = plan_examples(
         rows, options.seed, options.timestamp_fraction, options.prompt_fraction,
-        read_glossary(None),
+        read_glossary(None), options.vocabulary_prompt_fraction,
     )  # fmt: skip
     train = _prepare(planned, tokenizer, vocabulary, summary.skipped)
+    if options.vocabulary_prompt_fraction > 0:
+        train.redraw = _vocabulary_prompts(options, data, tokenizer, vocabulary)
     general = _prepare(general_examples(data.general), tokenizer, vocabulary, summary.skipped)
     if not train.examples:
         raise InputError(
@@ -203,6 +206,25 @@ def _examples(
     if not general.examples:
         log.warning("no --general-data: nothing in the batches guards general English")
     return train, general
+
+
+def _vocabulary_prompts(
+    options: FinetuneOptions, data: _Data, tokenizer: Any, vocabulary: Vocabulary
+) -> Callable[[Example, int], TokenSequence]:
+    """How a vocabulary-prompt example's sequence is drawn for a batch: a term list from
+    its keywords and distractors (the training rows' vocabulary and made-up names)."""
+    pool = tuple(sorted({k for row in data.train for k in row.labels.keywords}))
+    prompts = VocabularyPrompts(pool, options.seed, max_distractors=options.vocabulary_distractors)
+
+    def count(text: str) -> int:
+        return len(tokenizer.encode(" " + text, add_special_tokens=False))
+
+    def redraw(example: Example, batch: int) -> TokenSequence:
+        prompt = prompts.prompt(example.keywords, example.id, batch, count)
+        return build_sequence(tokenizer, vocabulary, example.text, example.segments,
+                              prompt=prompt or None)  # fmt: skip
+
+    return redraw
 
 
 def _save_result(output: Path, tm: TrainModel) -> Path:

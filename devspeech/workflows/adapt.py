@@ -126,7 +126,7 @@ def _train(
     )  # fmt: skip
     existing = RunRecord.read(run)
     done = existing is not None and existing.complete
-    if existing is not None and done and existing.options == recipe.to_dict():
+    if existing is not None and done and not recipe.changes(existing.options):
         echo(f"[3/5] finetune: {run} is finished; kept")
     else:
         echo(f"[3/5] finetune: {options.model}, {options.method} ({options.lora_layers} layers), "
