@@ -35,7 +35,9 @@ from devspeech.cli import comma_list
     "--conditions",
     default="none",
     show_default=True,
-    help="Prompt conditions: none, glossary, oracle (comma-separated).",
+    help="Prompt conditions: none, glossary, oracle, vocabulary (comma-separated). "
+    "vocabulary: decode, prompt with the vocabulary's terms that sound most like what was "
+    "heard, decode again.",
 )
 @click.option(
     "--glossary",
@@ -91,6 +93,13 @@ from devspeech.cli import comma_list
     show_default=True,
     help="What a token that extends a vocabulary term gains (in logits).",
 )
+@click.option(
+    "--distractors",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Terms in play: the vocabulary (or the dataset's own keywords) plus N names of "
+    "other projects from a shipped pool, so runs at 100, 500 and 1,000 terms compare.",
+)
 @click.option("--limit", type=int, default=None, help="At most this many rows.")
 @click.option("--kinds", default=None, help="Only these kinds (code, shell, prose).")
 @click.option("--strict", is_flag=True, help="Fail on a corrupt audio row instead of counting it.")
@@ -137,6 +146,7 @@ def bench(
     vocabulary,
     biasing,
     bias_bonus,
+    distractors,
     limit,
     kinds,
     strict,
@@ -169,6 +179,7 @@ def bench(
         vocabulary=vocabulary,
         biasing=biasing,
         bias_bonus=bias_bonus,
+        distractors=distractors,
         limit=limit,
         kinds=comma_list(kinds),
         strict=strict,

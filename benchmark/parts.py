@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devspeech.benchmark.data import MAX_NAMED
-from devspeech.benchmark.predict import PREDICTIONS_FILE, read_predictions
+from devspeech.benchmark.predict import PREDICTIONS_FILE, VOCABULARIES_DIR, read_predictions
 from devspeech.benchmark.results import RESULTS_FILE, write_results
-from devspeech.benchmark.score import score_predictions
+from devspeech.benchmark.score import load_vocabularies, score_predictions
 from devspeech.errors import InputError
 from devspeech.files import write_text_atomic
 from devspeech.records import Prediction, Result
@@ -135,9 +135,16 @@ def merge_bench(folders: Sequence[Path], output: Path) -> list[Result]:
         part = by_index[shard][1]
         failures.update(part["failures"])
         failed += part["failed"]
+    for folder, _ in by_index.values():  # the vocabularies in play go with the predictions
+        for recorded in sorted((folder / VOCABULARIES_DIR).glob("*.txt")):
+            write_text_atomic(
+                output / VOCABULARIES_DIR / recorded.name, recorded.read_text("utf-8")
+            )
+    vocabularies = load_vocabularies(lines, output / PREDICTIONS_FILE)
     results = score_predictions(
-        lines, first["resamples"], first["seed"], dict(failures), tuple(failed[:MAX_NAMED])
-    )
+        lines, first["resamples"], first["seed"], dict(failures), tuple(failed[:MAX_NAMED]),
+        vocabularies,
+    )  # fmt: skip
     text = "".join(json.dumps(line.to_dict(), ensure_ascii=False) + "\n" for line in lines)
     write_text_atomic(output / PREDICTIONS_FILE, text)
     write_results(results, output / RESULTS_FILE)

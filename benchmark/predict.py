@@ -6,6 +6,8 @@ killed run resumes where it stopped and `score` can re-score them without a mode
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import time
 from collections.abc import Iterable, Iterator
@@ -14,10 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from devspeech.benchmark.data import Clip
+from devspeech.benchmark.vocab_rank import PROMPT_TERMS, vocabulary_prompt
 from devspeech.errors import InputError, RecordError
 from devspeech.records import Prediction, RowLabels
+from devspeech.seeding import item_rng
+from devspeech.vocabulary import (
+    Vocabulary,
+    parse_vocabulary,
+    read_vocabulary,
+    write_vocabulary,
+)
 
-CONDITIONS = ("none", "glossary", "oracle")
+CONDITIONS = ("none", "glossary", "oracle", "vocabulary")
 PREDICTIONS_FILE = "predictions.jsonl"
 # what identifies one prediction: model, backend, decoding, condition, row id
 Key = tuple[str, str, str, str, str]
@@ -38,6 +48,41 @@ def read_glossary(path: Path | None) -> str:
     return prompt
 
 
+def distractor_pool() -> Vocabulary:
+    """Names of other projects (shipped), for runs with a set number of terms in play."""
+    text = resources.files("devspeech.benchmark").joinpath("data/distractors.txt")
+    return parse_vocabulary(text.read_text("utf-8"), "the shipped distractor pool")
+
+
+def with_distractors(vocabulary: Vocabulary, count: int, seed: int) -> Vocabulary:
+    """`vocabulary` and `count` names from the pool that it lacks, drawn by `seed`."""
+    spare = [t for t in distractor_pool().terms if t.text not in vocabulary]
+    if count > len(spare):
+        raise InputError(f"--distractors {count}: the shipped pool has {len(spare)} names "
+                         "besides the vocabulary's; ask for fewer")  # fmt: skip
+    drawn = item_rng(seed, "distractors", count).sample(spare, count)
+    return vocabulary.extended(drawn)
+
+
+VOCABULARIES_DIR = "vocabularies"
+
+
+def record_vocabulary(output: Path, vocabulary: Vocabulary) -> str:
+    """Keep the terms in play beside the predictions (scoring reads them for precision);
+    returns their fingerprint, which every prediction made with them records."""
+    text = "".join(t.line() + "\n" for t in vocabulary.terms)
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = output / VOCABULARIES_DIR / f"{digest}.txt"
+    if not path.is_file():
+        write_vocabulary(path, vocabulary.terms)
+    return digest
+
+
+def recorded_vocabulary(predictions: Path, digest: str) -> Vocabulary | None:
+    path = predictions.parent / VOCABULARIES_DIR / f"{digest}.txt"
+    return read_vocabulary(path) if digest and path.is_file() else None
+
+
 def check_conditions(conditions: Iterable[str]) -> None:
     for condition in conditions:
         if condition not in CONDITIONS:
@@ -45,6 +90,7 @@ def check_conditions(conditions: Iterable[str]) -> None:
 
 
 def prompt_for(condition: str, labels: RowLabels, glossary: str) -> str | None:
+    """The prompt of a one-pass condition (`vocabulary` is two passes: predict_two_pass)."""
     if condition == "none":
         return None
     if condition == "glossary":
@@ -145,9 +191,34 @@ def predict_batch(
             segments=transcript.segments,
             prompt=prompt,
             model_revision=labels.get("model_revision", ""),
+            vocabulary=labels.get("vocabulary", ""),
         )
         for clip, transcript in zip(batch, transcripts, strict=True)
     ]
+
+
+def predict_two_pass(
+    backend: Any,
+    batch: list[Clip],
+    vocabulary: Vocabulary,
+    labels: dict[str, str],
+    limit: int = PROMPT_TERMS,
+) -> list[Prediction]:
+    """The `vocabulary` condition: the batch decoded without a prompt, then each clip again
+    with the vocabulary's terms that sound or read most like its first pass as its prompt.
+    Each row's wall share is its share of the first pass plus its own second pass."""
+    started = time.perf_counter()
+    first = backend.transcribe([c.audio for c in batch], None, batch[0].long_form)
+    shared = (time.perf_counter() - started) / len(batch)
+    out = []
+    for clip, heard in zip(batch, first, strict=True):
+        began = time.perf_counter()
+        prompt = vocabulary_prompt(heard.text, vocabulary, limit) or None
+        (line,) = predict_batch(backend, [clip], prompt, labels)
+        spent = shared + time.perf_counter() - began
+        alone = round(spent, 6) if len(batch) == 1 else None
+        out.append(dataclasses.replace(line, elapsed_s=alone, wall_share_s=round(spent, 6)))
+    return out
 
 
 def append_predictions(sink: Any, predictions: Iterable[Prediction]) -> None:

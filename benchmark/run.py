@@ -24,14 +24,17 @@ from devspeech.benchmark.predict import (
     done_keys,
     drop_partial_line,
     predict_batch,
+    predict_two_pass,
     prompt_for,
     read_glossary,
+    record_vocabulary,
+    with_distractors,
 )
 from devspeech.benchmark.results import RESULTS_FILE, write_results
 from devspeech.benchmark.score import score_file
 from devspeech.errors import InputError
 from devspeech.records import Result
-from devspeech.vocabulary import read_vocabulary
+from devspeech.vocabulary import Term, Vocabulary, read_vocabulary
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,12 @@ class BenchOptions:
     batch_size: int = 8
     max_new_tokens: int | None = None
     decoding: str = "greedy"  # greedy | fallback | beam:N
-    vocabulary: Path | None = None  # the terms `biasing` favours
+    vocabulary: Path | None = None  # the terms `biasing` and the vocabulary condition use
     biasing: str = "none"  # none | trie
     bias_bonus: float = DEFAULT_BONUS
+    # terms in play: the vocabulary (or the dataset's own keywords) plus this many other
+    # projects' names from a shipped pool, so runs at 100, 500 and 1,000 terms compare
+    distractors: int | None = None
     limit: int | None = None
     kinds: tuple[str, ...] = ()
     strict: bool = False
@@ -84,7 +90,6 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     for spec in specs:
         check_available(spec)
     method = Decoding.parse(options.decoding, options.biasing)
-    vocabulary = read_vocabulary(options.vocabulary).texts if options.vocabulary else ()
     check_conditions(options.conditions)
     glossary = read_glossary(options.glossary) if "glossary" in options.conditions else ""
     source = load_eval_set(
@@ -92,6 +97,7 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
         options.strict, options.allow_partial,
     )  # fmt: skip
     source.shard(options.num_shards, options.shard_index)
+    vocabulary = vocabulary_in_play(options, source)
     warm_up = source.first_clip()
     output.mkdir(parents=True, exist_ok=True)
     claim_part(output, options.num_shards, options.shard_index)
@@ -100,9 +106,10 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     done, recorded = done_keys(path, source.fingerprint)
     run = BenchRun(source)
     decoding = DecodeOptions(
-        options.device, options.compute_type, options.max_new_tokens, method, vocabulary,
-        options.bias_bonus,
+        options.device, options.compute_type, options.max_new_tokens, method,
+        vocabulary.texts if vocabulary else (), options.bias_bonus,
     )  # fmt: skip
+    in_play = record_vocabulary(output, vocabulary) if vocabulary else ""
     with path.open("a", encoding="utf-8") as sink:
         for spec in specs:
             revision = model_revision(spec)
@@ -120,6 +127,7 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
                 "dataset": source.fingerprint,
                 "data": source.name,
                 "split": source.split,
+                "vocabulary": in_play,
             }
             backend = None
             for batch in batches(_todo(source, run_key, options.conditions, done, run),
@@ -133,10 +141,13 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
                     size = 1 if condition == "oracle" else max(len(todo), 1)  # a prompt per row
                     for start in range(0, len(todo), size):
                         group = todo[start : start + size]
-                        prompt = prompt_for(condition, group[0].labels, glossary)
-                        predictions = predict_batch(
-                            backend, group, prompt, {**labels, "condition": condition}
-                        )
+                        named = {**labels, "condition": condition}
+                        if condition == "vocabulary":
+                            assert vocabulary is not None
+                            predictions = predict_two_pass(backend, group, vocabulary, named)
+                        else:
+                            prompt = prompt_for(condition, group[0].labels, glossary)
+                            predictions = predict_batch(backend, group, prompt, named)
                         append_predictions(sink, predictions)
                         run.predicted += len(group)
                 if progress is not None:
@@ -149,6 +160,28 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     )
     write_results(run.results, output / RESULTS_FILE)
     return run
+
+
+def vocabulary_in_play(options: BenchOptions, source: EvalSource) -> Vocabulary | None:
+    """The vocabulary the biasing and the vocabulary condition use: the file, or with
+    `distractors` and no file the dataset's own keywords, plus that many names of other
+    projects (a seeded draw from the shipped pool, none already in play)."""
+    needs = options.biasing != "none" or "vocabulary" in options.conditions
+    if options.vocabulary is None and options.distractors is None:
+        if needs:
+            raise InputError(
+                "the vocabulary condition and --biasing need the names in play: give "
+                "--vocabulary FILE, or --distractors N to use the dataset's own keywords"
+            )
+        return None
+    if options.vocabulary is not None:
+        vocabulary = read_vocabulary(options.vocabulary)
+    else:
+        own = dict.fromkeys(k for item in source.items() for k in item.labels.keywords)
+        vocabulary = Vocabulary(tuple(Term(k) for k in own), "the dataset's keywords")
+    if options.distractors:
+        vocabulary = with_distractors(vocabulary, options.distractors, options.seed)
+    return vocabulary
 
 
 def _todo(

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from devspeech.benchmark.bootstrap import bootstrap, paired_bootstrap
 from devspeech.benchmark.metrics import RATES, RowScore, Vocabulary, score_pair
-from devspeech.benchmark.predict import read_predictions
+from devspeech.benchmark.predict import VOCABULARIES_DIR, read_predictions, recorded_vocabulary
 from devspeech.benchmark.results import machine, versions
 from devspeech.errors import InputError
 from devspeech.records import (
@@ -41,14 +41,20 @@ def dataset_vocabulary(lines: Iterable[Prediction]) -> Vocabulary:
 
 
 def terms_in_play(
-    vocabulary: Vocabulary, prompt: str | None, merged: dict[str | None, Vocabulary] | None = None
+    vocabulary: Vocabulary,
+    prompt: str | None,
+    merged: dict[tuple[str | None, str], Vocabulary] | None = None,
+    extra: tuple[str, Vocabulary] = ("", Vocabulary()),
 ) -> Vocabulary:
-    """`vocabulary` with the prompt's terms; `merged` keeps one merge per distinct prompt."""
-    if merged is not None and prompt in merged:
-        return merged[prompt]
+    """`vocabulary` with the prompt's terms and a recorded vocabulary's (`extra`: its
+    fingerprint and terms); `merged` keeps one merge per distinct prompt and vocabulary."""
+    key = (prompt, extra[0])
+    if merged is not None and key in merged:
+        return merged[key]
     terms = vocabulary.with_terms(Vocabulary.of(prompt_terms(prompt)).needles())
+    terms = terms.with_terms(extra[1].needles())
     if merged is not None:
-        merged[prompt] = terms
+        merged[key] = terms
     return terms
 
 
@@ -87,9 +93,11 @@ def score_predictions(
     seed: int = 0,
     failures: dict[str, int] | None = None,
     failed: tuple[str, ...] = (),
+    vocabularies: dict[str, Vocabulary] | None = None,
 ) -> list[Result]:
     """One result per (model, backend, decoding, condition) of the predictions, in first-seen
-    order."""
+    order. `vocabularies` are the recorded vocabularies in play, by fingerprint: their terms
+    count for precision wherever they are written unsaid."""
     groups: dict[tuple[str, str, str, str], list[Prediction]] = defaultdict(list)
     for line in lines:
         groups[(line.model, line.backend, line.decoding, line.condition)].append(line)
@@ -101,9 +109,15 @@ def score_predictions(
     baseline: dict[str, RowScore] | None = None
     baseline_label = ""
     vocabulary = dataset_vocabulary(lines)
-    merged: dict[str | None, Vocabulary] = {}  # a glossary prompt is the same on every row
+    merged: dict[tuple[str | None, str], Vocabulary] = {}  # a glossary is one prompt for all
+    recorded = vocabularies or {}
+
+    def in_play(line: Prediction) -> Vocabulary:
+        extra = (line.vocabulary, recorded.get(line.vocabulary, Vocabulary()))
+        return terms_in_play(vocabulary, line.prompt, merged, extra)
+
     for (model, backend, decoding, condition), group in groups.items():
-        scores = [row_score(line, terms_in_play(vocabulary, line.prompt, merged)) for line in group]
+        scores = [row_score(line, in_play(line)) for line in group]
         by_id = {line.id: score for line, score in zip(group, scores, strict=True)}
         compared = None
         if baseline is None:
@@ -202,4 +216,19 @@ def score_file(
         raise InputError(
             f"{path} holds predictions for {lines[0].dataset}, not for {expect_dataset}"
         )
-    return score_predictions(lines, resamples, seed, failures, failed)
+    vocabularies = load_vocabularies(lines, path)
+    return score_predictions(lines, resamples, seed, failures, failed, vocabularies)
+
+
+def load_vocabularies(lines: Iterable[Prediction], path: Path) -> dict[str, Vocabulary]:
+    """The recorded vocabularies the predictions in `path` were made with, by fingerprint."""
+    vocabularies = {}
+    for digest in sorted({line.vocabulary for line in lines if line.vocabulary}):
+        found = recorded_vocabulary(path, digest)
+        if found is None:
+            raise InputError(
+                f"{path} was predicted with a vocabulary ({digest}) that is not in "
+                f"{path.parent / VOCABULARIES_DIR}; keep that folder beside the predictions"
+            )
+        vocabularies[digest] = Vocabulary.of(found.texts)
+    return vocabularies

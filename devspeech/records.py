@@ -297,6 +297,9 @@ class Prediction(Record):
     wall_share_s: float | None = None
     prompt: str | None = None  # the text prompt the model was given, if any
     model_revision: str = ""  # the weights' hash or the Hub commit (benchmark model_revision)
+    # the fingerprint of the vocabulary in play (bench keeps it in vocabularies/ beside the
+    # predictions): its terms count for precision when written where nobody said them
+    vocabulary: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,135 @@
+"""Decoding with a vocabulary in bench: ranking terms from a first pass, the two-pass
+condition, trie biasing, terms in play at a set size, and precision over them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from speech_data import spoken_dataset
+
+from devspeech.benchmark.predict import distractor_pool, with_distractors
+from devspeech.benchmark.run import BenchOptions, run_bench
+from devspeech.benchmark.vocab_rank import rank_terms
+from devspeech.cli import cli
+from devspeech.errors import InputError
+from devspeech.vocabulary import Term, Vocabulary, write_vocabulary
+
+pytestmark = pytest.mark.usefixtures("use_model_cache")
+
+TRUE = (
+    Term("kubectl", ("kube control", "kube cuddle", "kube c t l")),
+    Term("np.array", ("n p dot array", "numpy dot array")),
+    Term("useState", ("use state",)),
+    Term("total_bytes", ("total bytes", "total underscore bytes")),
+)
+LINES = [
+    ("code", "python", "x = np.array(values)", "x equals n p dot array of values", ("np.array",)),
+    ("shell", "bash", "kubectl get pods", "kube control get pods", ("kubectl",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("heard", "meant"),
+    [
+        ("RunCUBE Control Git Pods.", "kubectl"),  # tiny.en on Piper saying "kube control"
+        ("Call NP.array on the values.", "np.array"),
+        ("Use the U-State Hook in the component.", "useState"),
+        ("Return to total bytes of the file.", "total_bytes"),
+    ],
+)
+def test_a_misheard_name_is_ranked_above_500_unrelated_terms(heard: str, meant: str) -> None:
+    vocabulary = with_distractors(Vocabulary(TRUE), 500, seed=0)
+    assert len(vocabulary) == 504
+    ranked = rank_terms(heard, vocabulary, limit=24)
+    assert ranked[0].text == meant
+    assert rank_terms("", vocabulary) == []
+
+
+def test_the_distractor_pool_is_other_projects_names_drawn_by_seed() -> None:
+    pool = distractor_pool()
+    assert len(pool) > 2000 and all(t.kind != "word" for t in pool.terms)
+    one = with_distractors(Vocabulary(TRUE), 100, seed=1)
+    assert one.texts[:4] == tuple(t.text for t in TRUE) and len(one) == 104
+    assert one == with_distractors(Vocabulary(TRUE), 100, seed=1)
+    assert one.texts != with_distractors(Vocabulary(TRUE), 100, seed=2).texts
+    with pytest.raises(InputError, match=r"--distractors 99999: the shipped pool has \d+ names"):
+        with_distractors(Vocabulary(TRUE), 99_999, seed=0)
+
+
+@pytest.fixture(scope="module")
+def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return spoken_dataset(tmp_path_factory.mktemp("vocab-bench"), LINES, count=6)
+
+
+def test_bench_runs_the_vocabulary_condition_and_trie_biasing_and_records_terms_in_play(
+    dataset: Path, tmp_path: Path
+) -> None:
+    vocab = tmp_path / "vocab.txt"
+    write_vocabulary(vocab, TRUE)
+    options = BenchOptions(models=("random:80",), data=str(dataset), split="train",
+                           conditions=("none", "vocabulary"), vocabulary=vocab,
+                           distractors=40, biasing="trie", max_new_tokens=6, limit=4,
+                           resamples=20)  # fmt: skip
+    run = run_bench(options, tmp_path / "bench")
+    lines = [json.loads(x) for x in (tmp_path / "bench" / "predictions.jsonl").open()]
+    assert run.predicted == 8 and {x["decoding"] for x in lines} == {"greedy+trie"}
+    (digest,) = {x["vocabulary"] for x in lines}
+    recorded = (tmp_path / "bench" / "vocabularies" / f"{digest}.txt").read_text("utf-8")
+    assert len([r for r in recorded.splitlines() if not r.startswith("#")]) == 44
+    in_play = {r.split("\t")[0] for r in recorded.splitlines() if not r.startswith("#")}
+    for line in lines:
+        if line["condition"] == "none":
+            assert line["prompt"] is None
+        else:
+            terms = line["prompt"].split(", ") if line["prompt"] else []
+            assert 0 < len(terms) <= 24 and set(terms) <= in_play
+            assert line["wall_share_s"] > 0 and line["elapsed_s"] is None
+    assert {r.condition for r in run.results} == {"none", "vocabulary"}
+
+
+def test_precision_counts_every_term_in_play_written_unsaid(tmp_path: Path) -> None:
+    from devspeech.benchmark.metrics import Vocabulary as Needles
+    from devspeech.benchmark.score import score_predictions
+    from devspeech.records import Prediction, RowLabels
+
+    def line(prediction: str, vocabulary: str) -> Prediction:
+        return Prediction(id="a", model="m", backend="transformers", condition="none",
+                          decoding="greedy+trie", reference="x = np.array(v)",
+                          prediction=prediction, audio_s=1.0, elapsed_s=None, dataset="d",
+                          data="d", split="test", vocabulary=vocabulary,
+                          labels=RowLabels(kind="code", language="python",
+                                           keywords=("np.array",)))  # fmt: skip
+
+    said = "x = np.array(v) kubectl"  # a term of the vocabulary nobody said
+    plain = score_predictions([line(said, "")], resamples=10)[0]
+    counted = score_predictions([line(said, "abc")], resamples=10,
+                                vocabularies={"abc": Needles.of(["kubectl"])})[0]  # fmt: skip
+    assert plain.metrics["keyword_precision"].value == 1.0
+    assert counted.metrics["keyword_precision"].value == 0.5
+
+
+def test_bad_vocabulary_input_is_one_line_and_a_non_zero_exit(
+    dataset: Path, tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    base = ["bench", "--model", "random:80", "--data", str(dataset), "--split", "train",
+            "-o", str(tmp_path / "b"), "--limit", "1"]  # fmt: skip
+    cases = [
+        (["--conditions", "vocabulary"], "the vocabulary condition and --biasing need the "
+                                         "names in play: give --vocabulary FILE"),
+        (["--biasing", "trie", "--vocabulary", str(tmp_path / "none.txt")],
+         f"no vocabulary file at {tmp_path / 'none.txt'}; write one with devspeech corpus"),
+        (["--model", "bundled:tiny.en", "--backend", "faster-whisper", "--biasing", "trie",
+          "--distractors", "5"], "--biasing trie needs a logits hook, and CTranslate2's Whisper"),
+    ]  # fmt: skip
+    (tmp_path / "empty.txt").write_text("# nothing\n", encoding="utf-8")
+    cases.append((["--biasing", "trie", "--vocabulary", str(tmp_path / "empty.txt")],
+                  "holds no terms; one term a line"))  # fmt: skip
+    for extra, message in cases:
+        done = runner.invoke(cli, [*base, *extra])
+        assert done.exit_code != 0
+        assert message in done.output and "Traceback" not in done.output
+        assert len(done.output.strip().splitlines()) == 1, done.output
