@@ -322,3 +322,44 @@ def leaderboard(results: tuple[Path, ...], output: Path) -> None:
     rows, files = build_leaderboard(list(results), output)
     click.echo(to_markdown(rows), nl=False)
     click.echo("wrote " + ", ".join(str(f) for f in files))
+
+
+@click.command()
+@click.argument("audio", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--model", default="bundled:tiny.en", show_default=True, metavar="SPEC")
+@click.option(
+    "--vocabulary",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The names to favour (devspeech corpus vocab writes one; one term a line).",
+)
+@click.option(
+    "--two-pass",
+    is_flag=True,
+    help="Decode, prompt with the vocabulary's terms that sound like what was heard, decode again.",
+)
+@click.option("--biasing", type=click.Choice(["none", "trie"]), default="none", show_default=True)
+@click.option("--bias-bonus", type=click.FloatRange(min=0.0), default=2.0, show_default=True)
+@click.option("--decoding", default="greedy", show_default=True, metavar="greedy|fallback|beam:N")
+@click.option(
+    "--backend",
+    type=click.Choice(["auto", "transformers", "faster-whisper", "onnxruntime"]),
+    default="auto",
+    show_default=True,
+)
+@click.option("--device", default="cpu", show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object a file, with timings.")
+def transcribe(audio, model, vocabulary, two_pass, biasing, bias_bonus, decoding, backend, device,
+               as_json) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+    """Transcribe AUDIO files (WAV, FLAC, OGG) with a model, favouring a vocabulary's names."""
+    import json
+
+    from devspeech.benchmark.transcribe import TranscribeOptions, Transcriber
+
+    options = TranscribeOptions(model=model, vocabulary=vocabulary, two_pass=two_pass,
+                                biasing=biasing, bias_bonus=bias_bonus, decoding=decoding,
+                                backend=backend, device=device)  # fmt: skip
+    transcriber = Transcriber(options)
+    for path in audio:
+        result = transcriber.transcribe_file(path)
+        click.echo(json.dumps(result.to_dict(), ensure_ascii=False) if as_json else result.text)

@@ -28,6 +28,11 @@ _LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
         "bench",
         "Benchmark Whisper models on developer speech.",
     ),
+    "transcribe": (
+        "devspeech.benchmark.cli",
+        "transcribe",
+        "Transcribe audio files, favouring a vocabulary's names.",
+    ),
     "leaderboard": (
         "devspeech.benchmark.cli",
         "leaderboard",

@@ -133,3 +133,41 @@ def test_bad_vocabulary_input_is_one_line_and_a_non_zero_exit(
         assert done.exit_code != 0
         assert message in done.output and "Traceback" not in done.output
         assert len(done.output.strip().splitlines()) == 1, done.output
+
+
+def test_transcribe_prints_text_or_json_with_timings_and_the_second_pass_prompt(
+    dataset: Path, tmp_path: Path
+) -> None:
+    import soundfile as sf
+
+    from devspeech.audio import decode_16k
+    from devspeech.dataset import read_records
+
+    row = next(iter(read_records(dataset, "train")))
+    clip = tmp_path / "clip.wav"
+    sf.write(clip, decode_16k(row.audio.bytes), 16_000)
+    vocab = tmp_path / "vocab.txt"
+    write_vocabulary(vocab, TRUE)
+    runner = CliRunner()
+    done = runner.invoke(cli, ["transcribe", str(clip), "--model", "bundled:tiny.en"])
+    assert done.exit_code == 0, done.output
+    plain = done.output.strip()
+    assert plain
+    done = runner.invoke(cli, ["transcribe", str(clip), str(clip), "--model", "bundled:tiny.en",
+                               "--vocabulary", str(vocab), "--two-pass", "--json"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    first, second = (json.loads(x) for x in done.output.strip().splitlines())
+    assert first == {**second, "elapsed_s": first["elapsed_s"]}  # the same clip twice
+    assert first["first_pass"] == plain and first["path"] == str(clip)
+    assert set(first["prompt"].split(", ")) <= {t.text for t in TRUE}
+    assert first["audio_s"] == pytest.approx(row.duration_s, abs=0.01) and first["elapsed_s"] > 0
+    (tmp_path / "not-audio.wav").write_text("hello", encoding="utf-8")
+    for args, message in (
+        ([str(tmp_path / "missing.wav")], f"no audio file at {tmp_path / 'missing.wav'}"),
+        ([str(tmp_path / "not-audio.wav")], "audio does not decode"),
+        ([str(tmp_path)], "is a folder; give audio files (WAV, FLAC, OGG)"),
+        ([str(clip), "--two-pass"], "--two-pass and --biasing use a vocabulary; give --vocabulary"),
+    ):
+        done = runner.invoke(cli, ["transcribe", *args, "--model", "random:80"])
+        assert done.exit_code != 0 and message in done.output, done.output
+        assert len(done.output.strip().splitlines()) == 1
