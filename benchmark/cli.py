@@ -100,6 +100,13 @@ from devspeech.cli import comma_list
     help="Terms in play: the vocabulary (or the dataset's own keywords) plus N names of "
     "other projects from a shipped pool, so runs at 100, 500 and 1,000 terms compare.",
 )
+@click.option(
+    "--train-data",
+    default=None,
+    metavar="DIR|HUB_ID",
+    help="The dataset the models trained on: keyword recall is split into names seen and "
+    "unseen in training (found by itself for a fine-tune run's result).",
+)
 @click.option("--limit", type=int, default=None, help="At most this many rows.")
 @click.option("--kinds", default=None, help="Only these kinds (code, shell, prose).")
 @click.option("--strict", is_flag=True, help="Fail on a corrupt audio row instead of counting it.")
@@ -147,6 +154,7 @@ def bench(
     biasing,
     bias_bonus,
     distractors,
+    train_data,
     limit,
     kinds,
     strict,
@@ -180,6 +188,7 @@ def bench(
         biasing=biasing,
         bias_bonus=bias_bonus,
         distractors=distractors,
+        train_data=train_data,
         limit=limit,
         kinds=comma_list(kinds),
         strict=strict,

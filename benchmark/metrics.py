@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ast
 import shlex
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from devspeech.benchmark.normalize import (
@@ -193,6 +193,10 @@ RATES: dict[str, tuple[str, str]] = {
     "code_wer": ("code_errors", "code_ref"),
     "code_wer_folded": ("code_folded_errors", "code_folded_ref"),
     "keyword_recall": ("kw_tp", "kw_ref"),
+    # recall of the names the model trained on, and of those it never saw (known only where
+    # bench knows the model's training data: a run folder, or --train-data)
+    "keyword_recall_seen": ("kw_tp_seen", "kw_ref_seen"),
+    "keyword_recall_unseen": ("kw_tp_unseen", "kw_ref_unseen"),
     "keyword_precision": ("kw_hyp_tp", "kw_hyp"),
     "keyword_f1": ("kw_f1_num", "kw_f1_den"),
     "biased_wer": ("bias_errors", "bias_ref"),
@@ -230,8 +234,10 @@ def score_pair(
     duration_s: float = 0.0,
     reference_segments: Sequence[Segment] = (),
     predicted_segments: Sequence[Segment] | None = None,
+    seen: Collection[str] | None = None,
 ) -> RowScore:
-    """All metrics of one pair, as counts."""
+    """All metrics of one pair, as counts; `seen` are the keywords the model trained on
+    (None: not known, and recall is not split)."""
     counts: dict[str, float] = {}
     std_ref = standard_text(reference)
     std_hyp = standard_text(prediction)
@@ -256,8 +262,11 @@ def score_pair(
     # `vocabulary`: the dataset's keywords and the prompt's terms), so a term written where
     # it was not said counts against it.
     tp = ref_n = 0
+    split = {"seen": [0, 0], "unseen": [0, 0]}  # [found, said] of each side
     biased = [False] * len(ref_code)
-    own = {tuple(code_tokens(k)) for k in keywords} - {()}
+    by_needle = {tuple(code_tokens(k)): k for k in keywords}
+    by_needle.pop((), None)
+    own = set(by_needle)
     for needle in own:
         in_ref = _occurrences(ref_code, needle)
         in_hyp = _occurrences(hyp_code, needle)
@@ -266,6 +275,12 @@ def score_pair(
                 biased[i] = True
         tp += min(len(in_ref), len(in_hyp))
         ref_n += len(in_ref)
+        if seen is not None:
+            side = split["seen" if by_needle[needle] in seen else "unseen"]
+            side[0] += min(len(in_ref), len(in_hyp))
+            side[1] += len(in_ref)
+    for name, (found, said) in split.items():
+        counts[f"kw_tp_{name}"], counts[f"kw_ref_{name}"] = found, said
     hyp_tp = hyp_n = 0
     terms = vocabulary.with_terms(own) if vocabulary is not None else Vocabulary(own)
     for needle in terms.candidates(hyp_code):

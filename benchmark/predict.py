@@ -10,7 +10,7 @@ import dataclasses
 import hashlib
 import json
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -160,13 +160,18 @@ def batches(clips: Iterable[Clip], size: int) -> Iterator[list[Clip]]:
 
 
 def predict_batch(
-    backend: Any, batch: list[Clip], prompt: str | None, labels: dict[str, str]
+    backend: Any,
+    batch: list[Clip],
+    prompt: str | None,
+    labels: dict[str, str],
+    seen: Collection[str] | None = None,
 ) -> list[Prediction]:
     """Predictions of one batch, raw text; `labels` name model, backend, decoding, condition
     and data.
 
     A clip's own `elapsed_s` is recorded only when it was decoded alone; in a batch each row
-    carries its share of the batch's wall time instead, for the run's RTFx.
+    carries its share of the batch's wall time instead, for the run's RTFx. `seen` are the
+    names the model trained on, where known: each row records which of its keywords they are.
     """
     started = time.perf_counter()
     transcripts = backend.transcribe([c.audio for c in batch], prompt, batch[0].long_form)
@@ -192,6 +197,9 @@ def predict_batch(
             prompt=prompt,
             model_revision=labels.get("model_revision", ""),
             vocabulary=labels.get("vocabulary", ""),
+            seen_keywords=None
+            if seen is None
+            else tuple(k for k in clip.labels.keywords if k in seen),
         )
         for clip, transcript in zip(batch, transcripts, strict=True)
     ]
@@ -202,6 +210,7 @@ def predict_two_pass(
     batch: list[Clip],
     vocabulary: Vocabulary,
     labels: dict[str, str],
+    seen: Collection[str] | None = None,
     limit: int = PROMPT_TERMS,
 ) -> list[Prediction]:
     """The `vocabulary` condition: the batch decoded without a prompt, then each clip again
@@ -214,7 +223,7 @@ def predict_two_pass(
     for clip, heard in zip(batch, first, strict=True):
         began = time.perf_counter()
         prompt = vocabulary_prompt(heard.text, vocabulary, limit) or None
-        (line,) = predict_batch(backend, [clip], prompt, labels)
+        (line,) = predict_batch(backend, [clip], prompt, labels, seen)
         spent = shared + time.perf_counter() - began
         alone = round(spent, 6) if len(batch) == 1 else None
         out.append(dataclasses.replace(line, elapsed_s=alone, wall_share_s=round(spent, 6)))

@@ -7,6 +7,7 @@ model x dataset x split x condition) go to results.json; the leaderboard reads o
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,7 @@ from pathlib import Path
 from devspeech.benchmark.biasing import DEFAULT_BONUS
 from devspeech.benchmark.data import Clip, EvalSource, load_eval_set
 from devspeech.benchmark.decoding import Decoding
+from devspeech.benchmark.models import ModelSpec
 from devspeech.benchmark.parts import claim_part, write_part
 from devspeech.benchmark.predict import (
     PREDICTIONS_FILE,
@@ -57,6 +59,9 @@ class BenchOptions:
     # terms in play: the vocabulary (or the dataset's own keywords) plus this many other
     # projects' names from a shipped pool, so runs at 100, 500 and 1,000 terms compare
     distractors: int | None = None
+    # a dataset whose train split a model trained on: recall is split into names seen and
+    # unseen in training (a fine-tune run's own data is found from its run folder)
+    train_data: str | None = None
     limit: int | None = None
     kinds: tuple[str, ...] = ()
     strict: bool = False
@@ -130,6 +135,7 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
                 "vocabulary": in_play,
             }
             backend = None
+            seen = training_names(spec, options.train_data)
             for batch in batches(_todo(source, run_key, options.conditions, done, run),
                                  options.batch_size):  # fmt: skip
                 if backend is None:  # loaded only when something is left to predict
@@ -144,10 +150,10 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
                         named = {**labels, "condition": condition}
                         if condition == "vocabulary":
                             assert vocabulary is not None
-                            predictions = predict_two_pass(backend, group, vocabulary, named)
+                            predictions = predict_two_pass(backend, group, vocabulary, named, seen)
                         else:
                             prompt = prompt_for(condition, group[0].labels, glossary)
-                            predictions = predict_batch(backend, group, prompt, named)
+                            predictions = predict_batch(backend, group, prompt, named, seen)
                         append_predictions(sink, predictions)
                         run.predicted += len(group)
                 if progress is not None:
@@ -160,6 +166,22 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     )
     write_results(run.results, output / RESULTS_FILE)
     return run
+
+
+RUN_RECORD = "run.json"  # what `devspeech finetune` writes beside its adapter/ or model/
+
+
+def training_names(spec: ModelSpec, train_data: str | None) -> frozenset[str] | None:
+    """The keywords of the train split the model learned from: of `train_data`, or of the
+    data its fine-tune run names (a model folder inside a run); None when not known."""
+    data = train_data
+    record = Path(spec.location).parent / RUN_RECORD
+    if data is None and spec.kind in ("peft", "transformers") and record.is_file():
+        data = json.loads(record.read_text(encoding="utf-8")).get("options", {}).get("data")
+    if data is None:
+        return None
+    rows = load_eval_set(data, None, "train", None, ()).items()
+    return frozenset(k for row in rows for k in row.labels.keywords)
 
 
 def vocabulary_in_play(options: BenchOptions, source: EvalSource) -> Vocabulary | None:

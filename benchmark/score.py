@@ -78,6 +78,7 @@ def row_score(line: Prediction, vocabulary: Vocabulary | None = None) -> RowScor
         duration_s=labels.duration_s or line.audio_s,
         reference_segments=labels.segments,
         predicted_segments=line.segments,
+        seen=line.seen_keywords,
     )
 
 

@@ -300,6 +300,8 @@ class Prediction(Record):
     # the fingerprint of the vocabulary in play (bench keeps it in vocabularies/ beside the
     # predictions): its terms count for precision when written where nobody said them
     vocabulary: str = ""
+    # the row's keywords the model trained on (None: its training data is not known)
+    seen_keywords: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,3 +171,44 @@ def test_transcribe_prints_text_or_json_with_timings_and_the_second_pass_prompt(
         done = runner.invoke(cli, ["transcribe", *args, "--model", "random:80"])
         assert done.exit_code != 0 and message in done.output, done.output
         assert len(done.output.strip().splitlines()) == 1
+
+
+def test_recall_is_split_into_names_seen_and_unseen_in_training(
+    dataset: Path, tmp_path: Path
+) -> None:
+    from devspeech.benchmark.metrics import score_pair
+
+    row = score_pair("x = np.array(v); kubectl get pods", "x = np.array(v); cube get pods",
+                     keywords=("np.array", "kubectl"), seen={"np.array"})  # fmt: skip
+    assert (row.counts["kw_tp_seen"], row.counts["kw_ref_seen"]) == (1, 1)
+    assert (row.counts["kw_tp_unseen"], row.counts["kw_ref_unseen"]) == (0, 1)
+    unknown = score_pair("kubectl", "kubectl", keywords=("kubectl",))
+    assert unknown.counts["kw_ref_seen"] == unknown.counts["kw_ref_unseen"] == 0
+    options = BenchOptions(models=("random:80",), data=str(dataset), split="train", limit=3,
+                           max_new_tokens=4, resamples=10)  # fmt: skip
+    plain = run_bench(options, tmp_path / "plain")
+    assert plain.results[0].metrics["keyword_recall_seen"].value is None
+    told = run_bench(BenchOptions(**{**options.__dict__, "train_data": str(dataset)}),
+                     tmp_path / "told")  # fmt: skip
+    lines = [json.loads(x) for x in (tmp_path / "told" / "predictions.jsonl").open()]
+    assert all(x["seen_keywords"] == x["labels"]["keywords"] for x in lines)  # all trained on
+    metrics = told.results[0].metrics
+    assert metrics["keyword_recall_seen"].value == metrics["keyword_recall"].value
+    assert metrics["keyword_recall_unseen"].value is None
+
+
+def test_a_fine_tune_runs_result_knows_its_training_names(dataset: Path, tmp_path: Path) -> None:
+    from devspeech.finetune.options import FinetuneOptions
+    from devspeech.finetune.train import finetune
+
+    options = FinetuneOptions(model="random:80", data=str(dataset), method="decoder",
+                              batch_size=2, max_steps=1, warmup_steps=1, eval_rows=0)  # fmt: skip
+    summary = finetune(options, tmp_path / "run")
+    assert summary.result is not None
+    bench = BenchOptions(models=("random:80", str(summary.result)), data=str(dataset),
+                         split="test", max_new_tokens=4, resamples=10)  # fmt: skip
+    run_bench(bench, tmp_path / "bench")
+    lines = [json.loads(x) for x in (tmp_path / "bench" / "predictions.jsonl").open()]
+    tuned = [x for x in lines if x["model"] == str(summary.result)]
+    assert tuned and all(x["seen_keywords"] is not None for x in tuned)
+    assert all(x["seen_keywords"] is None for x in lines if x["model"] == "random:80")
