@@ -8,7 +8,9 @@ term gets the bonus too; and a hypothesis that abandons a term half-way (a false
 has the bonus its partial term earned taken back, on whatever token it writes instead, so
 in beam search a false start ends up scored as if it had never been favoured (the context
 graph of WeNet and arXiv 2508.17796 work this way). Right after a whole term, no new term
-is pushed (a bonus on every start lets a model write `pd pd pd ...` to the token limit).
+is pushed, and a term begun again after it was written earns half as much each time (a
+bonus on every start let tiny.en write `pd pd pd ...` and `def, def, def, ...` to the token
+limit).
 Special tokens (timestamps, the start and end of text) return a hypothesis to the root.
 
 The same bias serves the transformers backend (as a logits processor) and the ONNX
@@ -18,6 +20,7 @@ faster-whisper cannot run it; bench refuses the pair.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +30,7 @@ import numpy as np
 from devspeech.errors import InputError
 
 DEFAULT_BONUS = 2.0  # added to a token's logit (its log-probability, in beam search)
+REPEAT_DECAY = 0.5  # a term begun again after it was written earns this much less each time
 
 
 @dataclass
@@ -71,31 +75,56 @@ class TokenTrie:
 
     def state(self, tokens: Sequence[int]) -> tuple[_Node, int]:
         """The node a hypothesis written as `tokens` stands at, and how many of its last
-        tokens earned a bonus on the way there (the partial term's length)."""
-        node, depth = self.root, 0
+        tokens are the partial term that brought it there."""
+        walk = self.walk(tokens, 1.0)
+        return walk.node, walk.depth
+
+    def walk(self, tokens: Sequence[int], bonus: float) -> _Walk:
+        """Where a hypothesis stands, what its partial term earned, and how often it has
+        completed a term starting with each first token."""
+        walk = _Walk(self.root)
         for token in tokens:
             token = int(token)
-            if token >= self.first_special:
-                node, depth = self.root, 0
-            elif token in node.children:
-                node, depth = node.children[token], depth + 1
-            elif token in self.root.children:
-                node, depth = self.root.children[token], 1
-            else:
-                node, depth = self.root, 0
-        return node, depth
+            if token < self.first_special and walk.depth and token in walk.node.children:
+                walk.node, walk.depth = walk.node.children[token], walk.depth + 1
+                walk.earned += bonus
+            elif token < self.first_special and token in self.root.children:
+                walk.node, walk.depth, walk.first = self.root.children[token], 1, token
+                walk.earned = walk.start_bonus(token, bonus)
+            else:  # a special token, or text outside every term
+                walk.node, walk.depth, walk.earned = self.root, 0, 0.0
+                continue
+            if walk.node.terminal:
+                walk.used[walk.first] += 1
+        return walk
 
     def adjustment(self, tokens: Sequence[int], vocab_size: int, bonus: float) -> np.ndarray:
         """What to add to the next token's scores of the hypothesis `tokens`."""
-        node, depth = self.state(tokens)
-        pending = bonus * depth if node is not self.root and not node.terminal else 0.0
+        walk = self.walk(tokens, bonus)
+        node = walk.node
+        pending = walk.earned if node is not self.root and not node.terminal else 0.0
         out = np.full(vocab_size, -pending, dtype=np.float32)
         if not node.terminal:  # right after a whole term, another is not pushed: no "pd pd pd"
             starts = [t for t in self.root.children if t < vocab_size]
             out[starts] = bonus - pending  # a new term begins: the abandoned one is taken back
+            for token in walk.used:  # "def, def, def": each repeat earns less
+                if token < vocab_size:
+                    out[token] = walk.start_bonus(token, bonus) - pending
         if node is not self.root:
             out[[t for t in node.children if t < vocab_size]] = bonus  # the term goes on
         return out
+
+
+@dataclass
+class _Walk:
+    node: _Node
+    depth: int = 0  # tokens of the partial term
+    earned: float = 0.0  # the bonus those tokens earned (taken back if it is abandoned)
+    first: int = -1  # the partial term's first token
+    used: Counter[int] = field(default_factory=Counter)  # terms completed, by first token
+
+    def start_bonus(self, token: int, bonus: float) -> float:
+        return bonus * REPEAT_DECAY ** self.used[token]
 
 
 class TrieLogitsProcessor:

@@ -92,6 +92,9 @@ def format_results(results: Sequence[Result]) -> str:
 # what a before/after table shows, in order: (metric, label)
 BEFORE_AFTER = (
     ("keyword_recall", "keyword recall"),
+    ("keyword_recall_seen", "keyword recall, names seen in training"),
+    ("keyword_recall_unseen", "keyword recall, names never seen in training"),
+    ("keyword_precision", "keyword precision (every term in play)"),
     ("code_wer", "code-aware WER (code and shell rows)"),
     ("wer", "WER (Whisper normalizer)"),
     ("python_ast_match", "Python AST match"),

@@ -16,7 +16,7 @@ from devspeech.corpus.sources import (
 )
 from devspeech.corpus.sources.base import SourceScan
 from devspeech.jsonl import write_jsonl
-from devspeech.records import KINDS
+from devspeech.records import KINDS, Utterance
 from devspeech.runner import RunnerOptions
 
 
@@ -67,11 +67,12 @@ def run_mine(request: MineRequest, *, progress: bool = False) -> MineSummary:
         general=request.general,
         **({"runner": request.runner} if request.runner else {}),
     )
-    utterances, summary = mine(scan_sources(request), options, progress=progress)
+    pool: list[Utterance] = []
+    utterances, summary = mine(scan_sources(request), options, progress=progress, pool_out=pool)
     write_jsonl(request.output, utterances)
-    if request.vocab_out is not None:
+    if request.vocab_out is not None:  # of every mined utterance, not only the written sample
         from devspeech.corpus.vocab import build_vocabulary
         from devspeech.vocabulary import write_vocabulary
 
-        write_vocabulary(request.vocab_out, build_vocabulary(utterances, request.seed))
+        write_vocabulary(request.vocab_out, build_vocabulary(pool, request.seed))
     return summary

@@ -253,8 +253,11 @@ def mine(
     options: MineOptions,
     *,
     progress: bool = False,
+    pool_out: list[Utterance] | None = None,
 ) -> tuple[list[Utterance], MineSummary]:
-    """Mine every source, drop duplicates, and sample per `options`; order is deterministic."""
+    """Mine every source, drop duplicates, and sample per `options`; order is deterministic.
+    `pool_out`, when given, receives every utterance before sampling (a vocabulary is of all
+    a source's names, not of the sample's)."""
     from tqdm import tqdm
 
     summary = MineSummary()
@@ -304,6 +307,8 @@ def mine(
         if not produced:
             raise NothingMinedError(_nothing_mined(scan.label, read, filtered, skipped))
     summary.pool.update(u.kind for u in pool)
+    if pool_out is not None:
+        pool_out.extend(pool)
     chosen = balanced_sample(pool, options.limit, options.mix, options.seed)
     summary.written.update(u.kind for u in chosen)
     return chosen, summary

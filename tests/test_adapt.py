@@ -36,6 +36,16 @@ def test_adapt_mines_speaks_trains_benchmarks_exports_and_resumes(
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
     assert report.startswith("## random:80: base against tuned on test_heldout (")
     assert "| keyword recall |" in report
+    assert "## The same, both given the repository's " in report
+    assert "| keyword recall, names never seen in training |" in report
+    vocabulary = (result.exported / "vocab.txt").read_text(encoding="utf-8")
+    assert vocabulary == (tmp_path / "out" / "vocab.txt").read_text(encoding="utf-8")
+    assert "useState" in vocabulary and "parse_args" in vocabulary
+    run = json.loads((result.run / "run.json").read_text(encoding="utf-8"))
+    assert run["options"]["vocabulary_prompt_fraction"] == 0.3
+    listed = json.loads((result.bench / "with-vocabulary" / "results.json").read_text("utf-8"))
+    assert [(r["model"], r["condition"]) for r in listed] == [
+        ("random:80", "vocabulary"), (str(result.tuned), "vocabulary")]  # fmt: skip
     again: list[str] = []
     adapt(options, echo=again.append)  # a rerun keeps what is finished
     assert any("utterances.jsonl is there; kept" in line for line in again)

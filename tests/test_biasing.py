@@ -55,7 +55,11 @@ def test_a_term_is_favoured_token_by_token_until_it_is_complete(tokenizer) -> No
     assert shift[tokenizer.convert_tokens_to_ids("<|endoftext|>")] == 0.0
     assert shift[spaced[0]] == 0.0  # the same term again at once is not pushed (no loops)
     written.append(_ids(tokenizer, " and")[0])
-    assert trie.adjustment(written, size, BONUS)[spaced[0]] == BONUS  # later it is
+    assert trie.adjustment(written, size, BONUS)[spaced[0]] == BONUS / 2  # later, half as much
+    written += [*spaced, _ids(tokenizer, " and")[0]]
+    shift = trie.adjustment(written, size, BONUS)
+    assert shift[spaced[0]] == BONUS / 4  # no list of the same name to the token limit
+    assert shift[_ids(tokenizer, "np.array")[0]] == BONUS  # written glued: another start
 
 
 def test_a_false_start_is_revoked_in_beam_search_and_forgotten_after(tokenizer) -> None:  # type: ignore[no-untyped-def]

@@ -11,6 +11,7 @@ already there, so a killed `adapt` goes on where it stopped when run again.
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from devspeech.errors import InputError
 from devspeech.finetune.methods import METHOD_HELP
 
 EXPORTS = ("ct2", "onnx", "merge", "none")
+VOCABULARY_FILE = "vocab.txt"  # the repository's names, beside the model adapt exports
 
 
 @dataclass(frozen=True)
@@ -38,6 +40,9 @@ class AdaptOptions:
     steps: int = 300
     learning_rate: float = 5e-4  # what decoder-layer LoRA took in the held-out experiment
     batch_size: int = 8
+    # rows trained with a list of names in their prompt (their own among distractors), so
+    # the model learns to copy the repository's names from the vocabulary it is given
+    vocabulary_prompt_fraction: float = 0.3
     general_data: str | None = "builtin:general-en"
     export: str = "ct2"
     device: str = "cpu"
@@ -77,14 +82,22 @@ def adapt(options: AdaptOptions, echo: Callable[[str], None] = click.echo) -> Ad
 def _mine(options: AdaptOptions, out: Path, echo: Callable[[str], None]) -> Path:
     from devspeech.corpus.api import MineRequest, run_mine
 
-    path = out / "utterances.jsonl"
+    path, vocabulary = out / "utterances.jsonl", out / VOCABULARY_FILE
     if path.is_file():
         echo(f"[1/5] corpus: {path} is there; kept")
-        return path
-    echo(f"[1/5] corpus: mining {', '.join(_named(options))}")
-    run_mine(MineRequest(output=path, directories=options.sources, packages=options.packages,
-                         help_of=options.help_of, limit=options.utterances, seed=options.seed),
-             progress=True)  # fmt: skip
+    else:
+        echo(f"[1/5] corpus: mining {', '.join(_named(options))}")
+        run_mine(MineRequest(output=path, directories=options.sources, packages=options.packages,
+                             help_of=options.help_of, limit=options.utterances,
+                             seed=options.seed, vocab_out=vocabulary), progress=True)  # fmt: skip
+    if not vocabulary.is_file():  # mined by an older version, or killed between the two
+        from devspeech.corpus.vocab import build_vocabulary
+        from devspeech.jsonl import read_jsonl
+        from devspeech.records import Utterance
+        from devspeech.vocabulary import write_vocabulary
+
+        terms = build_vocabulary(read_jsonl(path, Utterance.from_dict), options.seed)
+        write_vocabulary(vocabulary, terms)
     return path
 
 
@@ -123,6 +136,7 @@ def _train(
         batch_size=options.batch_size, max_steps=options.steps,
         warmup_steps=max(1, options.steps // 10), eval_every=max(1, options.steps // 4),
         eval_rows=32, general_data=options.general_data, seed=options.seed,
+        vocabulary_prompt_fraction=options.vocabulary_prompt_fraction,
     )  # fmt: skip
     existing = RunRecord.read(run)
     done = existing is not None and existing.complete
@@ -151,14 +165,28 @@ def _bench(
     unheard = " (an engine and voices training never heard)" if split == "test_heldout" else ""
     echo(f"[4/5] benchmark: {options.model} and the tuned model on {split}{unheard}")
     bench = out / "bench"
-    request = BenchOptions(models=(options.model, str(tuned)), data=str(dataset), split=split,
-                           device=options.device, seed=options.seed)  # fmt: skip
-    run = run_bench(request, bench)
-    base, after = run.results[0], run.results[1]
+    vocabulary = out / VOCABULARY_FILE
+    common = dict(models=(options.model, str(tuned)), data=str(dataset), split=split,
+                  device=options.device, seed=options.seed, train_data=str(dataset))  # fmt: skip
+    plain = run_bench(BenchOptions(**common), bench)
+    # its own folder, so the paired column compares tuned and base both given the names
+    listed = run_bench(BenchOptions(**common, conditions=("vocabulary",), vocabulary=vocabulary),
+                       bench / "with-vocabulary")  # fmt: skip
+    base = plain.results[0]
     table = (f"## {options.model}: base against tuned on {split} ({base.rows} rows)\n\n"
-             + before_after(base, after))  # fmt: skip
+             + before_after(base, plain.results[1])
+             + f"\n\n## The same, both given the repository's {_count(vocabulary)} names "
+             f"({VOCABULARY_FILE}: two passes, the names that sound like the first pass "
+             "in the second's prompt)\n\n"
+             + before_after(listed.results[0], listed.results[1]))  # fmt: skip
     echo(table)
     return bench, table
+
+
+def _count(vocabulary: Path) -> int:
+    from devspeech.vocabulary import read_vocabulary
+
+    return len(read_vocabulary(vocabulary))
 
 
 def _export(
@@ -172,8 +200,10 @@ def _export(
     target = out / f"model-{options.export}"
     echo(f"[5/5] export: {fmt} into {target}")
     folder = export(run, target, ExportOptions(fmt, overwrite=True))
+    shutil.copyfile(out / VOCABULARY_FILE, folder / VOCABULARY_FILE)
     echo(f"wrote {folder} ({folder_size(folder) / 1e6:.1f} MB); "
-         f"devspeech bench --model {folder} --data YOUR_DATA")  # fmt: skip
+         f"devspeech transcribe AUDIO --model {folder} --vocabulary {folder / VOCABULARY_FILE} "
+         "--two-pass")  # fmt: skip
     return folder
 
 
@@ -194,16 +224,20 @@ def _export(
 @click.option("--export", "export_as", type=click.Choice(EXPORTS), default="ct2",
               show_default=True,
               help="ct2 (faster-whisper, int8), onnx (int8), merge, none.")  # fmt: skip
+@click.option("--vocabulary-prompt-fraction", type=float, default=0.3, show_default=True,
+              help="Rows trained with the repository's names listed in their prompt.")  # fmt: skip
 @click.option("--device", default="cpu", show_default=True)
 @click.pass_obj
 def adapt_command(settings, sources, output, packages, help_of, utterances, model, method,  # type: ignore[no-untyped-def]
-                  lora_layers, steps, learning_rate, export_as, device) -> None:  # fmt: skip
+                  lora_layers, steps, learning_rate, export_as, vocabulary_prompt_fraction,
+                  device) -> None:  # fmt: skip
     """Fine-tune Whisper on your own code: mine SOURCES, speak, train, benchmark, export."""
     options = AdaptOptions(
         output=output, sources=tuple(sources), packages=tuple(packages),
         help_of=comma_list(help_of), utterances=utterances, model=model, method=method,
         lora_layers=lora_layers, steps=steps, learning_rate=learning_rate, export=export_as,
-        device=device, seed=settings.seed if settings else 0,
+        vocabulary_prompt_fraction=vocabulary_prompt_fraction, device=device,
+        seed=settings.seed if settings else 0,
     )  # fmt: skip
     result = adapt(options)
     where = result.exported or result.tuned
