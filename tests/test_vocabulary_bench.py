@@ -212,3 +212,36 @@ def test_a_fine_tune_runs_result_knows_its_training_names(dataset: Path, tmp_pat
     tuned = [x for x in lines if x["model"] == str(summary.result)]
     assert tuned and all(x["seen_keywords"] is not None for x in tuned)
     assert all(x["seen_keywords"] is None for x in lines if x["model"] == "random:80")
+
+
+def test_trie_biasing_gives_the_same_tokens_in_onnxruntime_as_in_transformers(
+    dataset: Path, tmp_path: Path
+) -> None:
+    from devspeech.audio import decode_16k
+    from devspeech.benchmark.backends import DecodeOptions, load_backend
+    from devspeech.benchmark.decoding import Decoding
+    from devspeech.benchmark.models import parse_spec
+    from devspeech.dataset import read_records
+    from devspeech.finetune.export import ExportOptions, export
+    from devspeech.finetune.options import FinetuneOptions
+    from devspeech.finetune.train import finetune
+
+    options = FinetuneOptions(model="random:80", data=str(dataset), method="decoder",
+                              batch_size=2, max_steps=1, warmup_steps=1, eval_rows=0)  # fmt: skip
+    finetune(options, tmp_path / "run")
+    merged = export(tmp_path / "run", tmp_path / "merged")
+    onnx = export(tmp_path / "run", tmp_path / "onnx", ExportOptions("onnx", "float32"))
+    clips = [decode_16k(r.audio.bytes) for r in list(read_records(dataset, "train"))[:2]]
+    # the random model writes these tokens unbiased; a strong bonus makes it write the terms
+    terms = ("np.array", "kubectl", "useState")
+
+    def text(folder: Path, biasing: str) -> list[str]:
+        decoding = DecodeOptions(max_new_tokens=12, decoding=Decoding(biasing=biasing),
+                                 vocabulary=terms, bias_bonus=50.0)  # fmt: skip
+        backend = load_backend("auto", parse_spec(str(folder)), decoding)
+        return [t.text for t in backend.transcribe(clips, None, False)]
+
+    biased = text(merged, "trie")
+    assert biased == text(onnx, "trie")
+    assert biased != text(merged, "none")
+    assert all(any(term in t for term in terms) for t in biased)  # the bonus wins at 50
