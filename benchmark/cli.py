@@ -3,11 +3,44 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
+from devspeech.benchmark.biasing import DEFAULT_BONUS
 from devspeech.cli import comma_list
+
+
+def vocabulary_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--vocabulary, --biasing and --bias-bonus, as bench and transcribe take them."""
+    options = (
+        click.option(
+            "--vocabulary",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            help="The names to favour (devspeech corpus vocab writes one; one term a line).",
+        ),
+        click.option(
+            "--biasing",
+            type=click.Choice(["none", "trie"]),
+            default="none",
+            show_default=True,
+            help="trie: favour the vocabulary's terms while decoding (shallow fusion; "
+            "transformers and onnxruntime). Recorded in the decoding, e.g. greedy+trie.",
+        ),
+        click.option(
+            "--bias-bonus",
+            type=click.FloatRange(min=0.0),
+            default=DEFAULT_BONUS,
+            show_default=True,
+            help="What a token that extends a vocabulary term gains (in logits).",
+        ),
+    )
+    for option in reversed(options):
+        command = option(command)
+    return command
 
 
 @click.group(invoke_without_command=True)
@@ -72,27 +105,7 @@ from devspeech.cli import comma_list
     "fallback, as openai-whisper and faster-whisper run by default) or beam:N. Recorded in "
     "every prediction and result.",
 )
-@click.option(
-    "--vocabulary",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The names to favour (devspeech corpus vocab writes one; one term a line).",
-)
-@click.option(
-    "--biasing",
-    type=click.Choice(["none", "trie"]),
-    default="none",
-    show_default=True,
-    help="trie: favour the vocabulary's terms while decoding (shallow fusion; transformers "
-    "and onnxruntime). Recorded in the decoding, e.g. greedy+trie.",
-)
-@click.option(
-    "--bias-bonus",
-    type=click.FloatRange(min=0.0),
-    default=2.0,
-    show_default=True,
-    help="What a token that extends a vocabulary term gains (in logits).",
-)
+@vocabulary_options
 @click.option(
     "--distractors",
     type=click.IntRange(min=0),
@@ -336,19 +349,12 @@ def leaderboard(results: tuple[Path, ...], output: Path) -> None:
 @click.command()
 @click.argument("audio", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--model", default="bundled:tiny.en", show_default=True, metavar="SPEC")
-@click.option(
-    "--vocabulary",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=None,
-    help="The names to favour (devspeech corpus vocab writes one; one term a line).",
-)
+@vocabulary_options
 @click.option(
     "--two-pass",
     is_flag=True,
     help="Decode, prompt with the vocabulary's terms that sound like what was heard, decode again.",
 )
-@click.option("--biasing", type=click.Choice(["none", "trie"]), default="none", show_default=True)
-@click.option("--bias-bonus", type=click.FloatRange(min=0.0), default=2.0, show_default=True)
 @click.option("--decoding", default="greedy", show_default=True, metavar="greedy|fallback|beam:N")
 @click.option(
     "--backend",

@@ -39,23 +39,6 @@ class Evaluations:
     checks: Callable[[Any], dict[str, dict[str, Any]]]
 
 
-def train_loop(
-    options: FinetuneOptions,
-    control: TrainControl,
-    output: Path,
-    tm: Any,
-    train: Prepared,
-    general: Prepared,
-    evaluations: Evaluations,
-    resuming: bool,
-) -> tuple[dict[str, Any], int]:
-    """Run the steps left; ends with the best weights loaded. Returns the loop's state
-    (step, base and best scores, the best step, the checks of the base model) and the
-    step it resumed from (0 for a fresh run)."""
-    with deterministic():
-        return _train_loop(options, control, output, tm, train, general, evaluations, resuming)
-
-
 @contextlib.contextmanager
 def deterministic() -> Iterator[None]:
     """torch's deterministic kernels while training: without them two runs of one recipe
@@ -72,7 +55,8 @@ def deterministic() -> Iterator[None]:
         torch.use_deterministic_algorithms(before, warn_only=warn_only)
 
 
-def _train_loop(
+@deterministic()
+def train_loop(
     options: FinetuneOptions,
     control: TrainControl,
     output: Path,
@@ -82,6 +66,9 @@ def _train_loop(
     evaluations: Evaluations,
     resuming: bool,
 ) -> tuple[dict[str, Any], int]:
+    """Run the steps left; ends with the best weights loaded. Returns the loop's state
+    (step, base and best scores, the best step, the checks of the base model) and the
+    step it resumed from (0 for a fresh run)."""
     import torch
 
     per_batch = round(options.batch_size * options.general_fraction) if general.examples else 0
