@@ -8,9 +8,9 @@ term gets the bonus too; and a hypothesis that abandons a term half-way (a false
 has the bonus its partial term earned taken back, on whatever token it writes instead, so
 in beam search a false start ends up scored as if it had never been favoured (the context
 graph of WeNet and arXiv 2508.17796 work this way). Right after a whole term, no new term
-is pushed, and a term begun again after it was written earns half as much each time (a
-bonus on every start let tiny.en write `pd pd pd ...` and `def, def, def, ...` to the token
-limit).
+is pushed, and a term begun again earns half as much each time it was begun before (a
+bonus on every start let tiny.en write `pd pd pd ...`, `def, def, def, ...` and
+`re-write, re-write, ...` to the token limit); the prompt's own terms do not count.
 Special tokens (timestamps, the start and end of text) return a hypothesis to the root.
 
 The same bias serves the transformers backend (as a logits processor) and the ONNX
@@ -42,9 +42,12 @@ class _Node:
 class TokenTrie:
     """Token sequences of terms, one path per sequence."""
 
-    def __init__(self, sequences: Iterable[Sequence[int]], first_special: int) -> None:
+    def __init__(
+        self, sequences: Iterable[Sequence[int]], first_special: int, start: int | None = None
+    ) -> None:
         self.root = _Node()
         self.first_special = first_special  # ids from here on are special or timestamps
+        self.start = start  # <|startoftranscript|>: what came before it was the prompt
         self.size = 0
         for sequence in sequences:
             if sequence:
@@ -63,6 +66,7 @@ class TokenTrie:
         """The trie of `terms` as `tokenizer` writes them, with and without a space before;
         a term that gives no text token is refused."""
         first_special = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+        start = tokenizer.convert_tokens_to_ids("<|startoftranscript|>")
         sequences = []
         for term in terms:
             spaced = tokenizer.encode(" " + term, add_special_tokens=False)
@@ -71,7 +75,7 @@ class TokenTrie:
                 raise InputError(f"the vocabulary term {term!r} does not tokenize to text tokens; "
                                  "remove it or write it as the model should print it")  # fmt: skip
             sequences += [spaced, glued]
-        return cls(sequences, first_special)
+        return cls(sequences, first_special, start)
 
     def state(self, tokens: Sequence[int]) -> tuple[_Node, int]:
         """The node a hypothesis written as `tokens` stands at, and how many of its last
@@ -91,11 +95,12 @@ class TokenTrie:
             elif token < self.first_special and token in self.root.children:
                 walk.node, walk.depth, walk.first = self.root.children[token], 1, token
                 walk.earned = walk.start_bonus(token, bonus)
+                walk.used[token] += 1  # begun again later, it earns less: no loops
             else:  # a special token, or text outside every term
                 walk.node, walk.depth, walk.earned = self.root, 0, 0.0
+                if token == self.start:
+                    walk.used.clear()  # the prompt's own terms were never written
                 continue
-            if walk.node.terminal:
-                walk.used[walk.first] += 1
         return walk
 
     def adjustment(self, tokens: Sequence[int], vocab_size: int, bonus: float) -> np.ndarray:
@@ -121,7 +126,7 @@ class _Walk:
     depth: int = 0  # tokens of the partial term
     earned: float = 0.0  # the bonus those tokens earned (taken back if it is abandoned)
     first: int = -1  # the partial term's first token
-    used: Counter[int] = field(default_factory=Counter)  # terms completed, by first token
+    used: Counter[int] = field(default_factory=Counter)  # terms begun, by first token
 
     def start_bonus(self, token: int, bonus: float) -> float:
         return bonus * REPEAT_DECAY ** self.used[token]

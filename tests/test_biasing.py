@@ -90,6 +90,11 @@ def test_a_term_glued_to_what_precedes_it_is_favoured_too(tokenizer) -> None:  #
     after_paren = [*_prefix(tokenizer), *_ids(tokenizer, " f("), *glued[:-1]]
     assert trie.adjustment(after_paren, len(tokenizer), BONUS)[glued[-1]] == BONUS
     assert trie.size == 2
+    prompt = [tokenizer.convert_tokens_to_ids("<|startofprev|>"), *spaced]
+    begun = [*prompt, *_prefix(tokenizer), *_ids(tokenizer, " x =")]
+    assert trie.adjustment(begun, len(tokenizer), BONUS)[spaced[0]] == BONUS  # prompt: no count
+    false_starts = [*begun, spaced[0], *_ids(tokenizer, " the")]
+    assert trie.adjustment(false_starts, len(tokenizer), BONUS)[spaced[0]] == BONUS / 2
 
 
 def test_special_tokens_end_a_term_and_bad_terms_are_refused(tokenizer) -> None:  # type: ignore[no-untyped-def]
