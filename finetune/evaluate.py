@@ -7,8 +7,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from devspeech.audio import decode_16k
-from devspeech.benchmark.backends import DecodeOptions, Transcript, TransformersBackend
+from devspeech.audio import SAMPLE_RATE, decode_16k
+from devspeech.benchmark.backends import (
+    CHUNK_S,
+    DecodeOptions,
+    Transcript,
+    TransformersBackend,
+)
 from devspeech.benchmark.data import EvalItem
 from devspeech.benchmark.metrics import RATES, RowScore, score_pair
 
@@ -51,6 +56,10 @@ def transcribe(
     decoded by the benchmark's transformers backend over the model in memory."""
     del multilingual  # the backend reads it from the model's generation config
     limit = LONG_MAX_NEW_TOKENS if timestamps else MAX_NEW_TOKENS
+    # one 30 s window a row, as the feature extractor cut them when evaluation called
+    # generate itself: a packed row a little over 30 s would otherwise be decoded long-form
+    window = int(CHUNK_S * SAMPLE_RATE)
+    audios = [a[:window] for a in audios]
     backend = TransformersBackend.of_model(model, processor, DecodeOptions(max_new_tokens=limit))
     out: list[Transcript] = []
     for start in range(0, len(audios), EVAL_BATCH):

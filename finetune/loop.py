@@ -41,7 +41,7 @@ class Evaluations:
 
 @contextlib.contextmanager
 def deterministic() -> Iterator[None]:
-    """torch's deterministic kernels while training: without them two runs of one recipe
+    """torch's deterministic kernels for a training step: without them two runs of one recipe
     with vocabulary prompts (long rows, many repeats of a token) ended a few float bits
     apart here, and a resumed run must end with an uninterrupted one's weights."""
     import torch
@@ -55,7 +55,6 @@ def deterministic() -> Iterator[None]:
         torch.use_deterministic_algorithms(before, warn_only=warn_only)
 
 
-@deterministic()
 def train_loop(
     options: FinetuneOptions,
     control: TrainControl,
@@ -95,16 +94,17 @@ def train_loop(
         if tm.frozen:
             tm.encoder().eval()  # frozen: no dropout, so its outputs can be cached
         loss = 0.0
-        for micro in range(options.grad_accum):
-            index = (step - 1) * options.grad_accum + micro
-            picks = schedule.batch(index)
-            batch = collate(picks, train, general, tm, control.device, cache, index)
-            with autocast(control.device, control.precision):
-                output_ = tm.model(**batch, use_cache=False)  # no cache in training
-            (output_.loss / options.grad_accum).backward()
-            loss += output_.loss.detach().item() / options.grad_accum
-        torch.nn.utils.clip_grad_norm_(list(trainable.values()), options.max_grad_norm)
-        optimizer.step()
+        with deterministic():  # not around evaluation: generate runs 2.5x slower in it
+            for micro in range(options.grad_accum):
+                index = (step - 1) * options.grad_accum + micro
+                picks = schedule.batch(index)
+                batch = collate(picks, train, general, tm, control.device, cache, index)
+                with autocast(control.device, control.precision):
+                    output_ = tm.model(**batch, use_cache=False)  # no cache in training
+                (output_.loss / options.grad_accum).backward()
+                loss += output_.loss.detach().item() / options.grad_accum
+            torch.nn.utils.clip_grad_norm_(list(trainable.values()), options.max_grad_norm)
+            optimizer.step()
         scheduler.step()
         optimizer.zero_grad(set_to_none=True)
         record: dict[str, Any] = {"step": step, "loss": round(loss, 6),
