@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from devspeech.benchmark.data import Clip
-from devspeech.benchmark.vocab_rank import PROMPT_TERMS, vocabulary_prompt
+from devspeech.benchmark.vocab_rank import PROMPT_TERMS, second_pass_kept, vocabulary_prompt
 from devspeech.errors import InputError, RecordError
 from devspeech.records import Prediction, RowLabels
 from devspeech.seeding import item_rng
@@ -214,8 +214,10 @@ def predict_two_pass(
     limit: int = PROMPT_TERMS,
 ) -> list[Prediction]:
     """The `vocabulary` condition: the batch decoded without a prompt, then each clip again
-    with the vocabulary's terms that sound or read most like its first pass as its prompt.
-    Each row's wall share is its share of the first pass plus its own second pass."""
+    with the vocabulary's terms that sound or read most like its first pass as its prompt;
+    a second pass that loops where the first did not gives way to the first (the prompt
+    stays recorded). Each row's wall share is its share of the first pass plus its own
+    second pass."""
     started = time.perf_counter()
     first = backend.transcribe([c.audio for c in batch], None, batch[0].long_form)
     shared = (time.perf_counter() - started) / len(batch)
@@ -224,6 +226,9 @@ def predict_two_pass(
         began = time.perf_counter()
         prompt = vocabulary_prompt(heard.text, vocabulary, limit) or None
         (line,) = predict_batch(backend, [clip], prompt, labels, seen)
+        if not second_pass_kept(heard.text, line.prediction):  # it looped: the first pass
+            line = dataclasses.replace(line, prediction=heard.text,
+                                       segments=heard.segments)  # fmt: skip
         spent = shared + time.perf_counter() - began
         alone = round(spent, 6) if len(batch) == 1 else None
         out.append(dataclasses.replace(line, elapsed_s=alone, wall_share_s=round(spent, 6)))

@@ -20,7 +20,7 @@ from devspeech.benchmark.backends import DecodeOptions, load_backend
 from devspeech.benchmark.biasing import DEFAULT_BONUS
 from devspeech.benchmark.decoding import Decoding
 from devspeech.benchmark.models import check_available, parse_spec
-from devspeech.benchmark.vocab_rank import PROMPT_TERMS, vocabulary_prompt
+from devspeech.benchmark.vocab_rank import PROMPT_TERMS, second_pass_kept, vocabulary_prompt
 from devspeech.errors import InputError
 from devspeech.vocabulary import Vocabulary, read_vocabulary
 
@@ -86,7 +86,8 @@ class Transcriber:
         if self.options.two_pass and self.vocabulary is not None:
             first = heard.text
             prompt = vocabulary_prompt(first, self.vocabulary, self.options.prompt_terms) or None
-            (heard,) = self.backend.transcribe([audio], prompt, long)
+            (second,) = self.backend.transcribe([audio], prompt, long)
+            heard = second if second_pass_kept(first, second.text) else heard
         elapsed = time.perf_counter() - started
         return Transcription(path, heard.text, len(audio) / SAMPLE_RATE, elapsed, first, prompt)
 

@@ -116,6 +116,21 @@ def rank_terms(first_pass: str, vocabulary: Vocabulary, limit: int = PROMPT_TERM
     return [s[4] for s in scored[:limit]]
 
 
+def compression_ratio(text: str) -> float:
+    """How much better than itself a text compresses: Whisper's loop detector (openai-whisper
+    and faster-whisper call a transcript above 2.4 a repetition loop)."""
+    import zlib
+
+    data = text.encode("utf-8")
+    return len(data) / max(1, len(zlib.compress(data))) if data else 0.0
+
+
+def second_pass_kept(first: str, second: str, threshold: float = 2.4) -> bool:
+    """Whether the prompted second pass is kept: not when it loops where the first did not
+    (a term list in the prompt can start the model writing lists: `__new__, __new__, ...`)."""
+    return compression_ratio(second) <= max(threshold, compression_ratio(first))
+
+
 def vocabulary_prompt(first_pass: str, vocabulary: Vocabulary, limit: int = PROMPT_TERMS) -> str:
     """The second pass's prompt: the ranked terms joined as training writes them."""
     return ", ".join(t.text for t in rank_terms(first_pass, vocabulary, limit))

@@ -245,3 +245,14 @@ def test_trie_biasing_gives_the_same_tokens_in_onnxruntime_as_in_transformers(
     assert biased == text(onnx, "trie")
     assert biased != text(merged, "none")
     assert all(any(term in t for term in terms) for t in biased)  # the bonus wins at 50
+
+
+def test_a_second_pass_that_loops_where_the_first_did_not_gives_way_to_the_first() -> None:
+    from devspeech.benchmark.vocab_rank import compression_ratio, second_pass_kept
+
+    first = "A console renderable that renders a traceback."
+    looped = "__aiter__, " * 40
+    assert compression_ratio(looped) > 2.4 >= compression_ratio(first)
+    assert not second_pass_kept(first, looped)
+    assert second_pass_kept(first, "A Console renderable that renders a traceback.")
+    assert second_pass_kept(looped, looped + "__aiter__")  # no worse than what it replaces
