@@ -85,6 +85,7 @@ def main() -> None:
                   seed=args.seed, bias_bonus=args.bonus)  # fmt: skip
 
     results: list[tuple[str, str, Result]] = []
+    shown: set[str] = set()
     for size in (int(t) for t in comma_list(args.terms)):
         extra = max(0, size - len(names))
         folder = out / f"bench-{size}"  # one predictions file: every result paired with none
@@ -98,8 +99,9 @@ def main() -> None:
         for r in run.results:
             label = r.condition + ("+trie" if r.decoding.endswith("+trie") else "")
             label = label.replace("none+trie", "trie")
-            if label in ("none", "glossary") and results:
+            if label in ("none", "glossary") and label in shown:
                 continue  # the same at every size: shown once
+            shown.add(label)
             results.append(("—" if label in ("none", "glossary") else str(len(names) + extra),
                             label, r))  # fmt: skip
     if args.tune:
