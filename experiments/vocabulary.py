@@ -97,8 +97,7 @@ def main() -> None:
                                          biasing=biasing), folder)  # fmt: skip
         assert run is not None
         for r in run.results:
-            label = r.condition + ("+trie" if r.decoding.endswith("+trie") else "")
-            label = label.replace("none+trie", "trie")
+            label = _label(r)
             if label in ("none", "glossary") and label in shown:
                 continue  # the same at every size: shown once
             shown.add(label)
@@ -116,10 +115,8 @@ def main() -> None:
                                              vocabulary=glossary, distractors=extra,
                                              biasing=biasing), folder)  # fmt: skip
             assert run is not None
-            for r in run.results:
-                label = r.condition + ("+trie" if r.decoding.endswith("+trie") else "")
-                label = label.replace("none+trie", "trie")
-                results.append((f"{len(names) + extra}, tuned {name}", label, r))
+            results += [(f"{len(names) + extra}, tuned {name}", _label(r), r)
+                        for r in run.results]  # fmt: skip
 
     # what one clip costs, as an application decodes it: one at a time, one pass or two
     sizes = [int(t) for t in comma_list(args.terms)]
@@ -136,6 +133,12 @@ def main() -> None:
     )
     (out / "report.md").write_text(report, encoding="utf-8")
     print(report)
+
+
+def _label(result: Result) -> str:
+    """none, glossary, vocabulary, trie or vocabulary+trie."""
+    label = result.condition + ("+trie" if result.decoding.endswith("+trie") else "")
+    return label.replace("none+trie", "trie")
 
 
 TRAIN_PACKAGES = ("click", "tqdm", "jiwer", "markdown-it-py")

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 from speech_data import spoken_dataset
+from test_finetune import LINES  # the same data the pinned sums were measured on
 
 from devspeech.errors import InputError
 from devspeech.finetune.methods import METHODS, Method
@@ -20,12 +21,6 @@ from devspeech.finetune.train import finetune
 
 pytestmark = pytest.mark.usefixtures("use_model_cache")
 
-LINES = [
-    ("code", "python", "import numpy as np", "import numpy as n p", ("numpy",)),
-    ("code", "python", "x = np.array(values)", "x equals n p dot array of values", ("np.array",)),
-    ("shell", "bash", "git push origin main", "git push origin main", ("git",)),
-    ("prose", "", "Run the tests before you push.", "run the tests before you push", ()),
-]
 
 # What each method trained on this data before methods had a registry (commit fc5216d):
 # for adapters the summed |lora_B|, for whole models the summed |tuned - base|. Equal to
