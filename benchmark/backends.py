@@ -109,14 +109,12 @@ class TransformersBackend:
     name = "transformers"
 
     def __init__(self, spec: ModelSpec, decoding: DecodeOptions = DecodeOptions()) -> None:
-        import torch
 
         from devspeech.benchmark.models.whisper import load_whisper
 
         dtype = {"float16": "float16", "bfloat16": "bfloat16"}.get(decoding.compute_type, "float32")
         loaded = load_whisper(spec, dtype)
-        self._setup(loaded.model.to(decoding.device), loaded.processor, decoding)
-        self.torch_dtype = getattr(torch, dtype)
+        self._setup(loaded.model.to(decoding.device), loaded.processor, decoding, dtype)
 
     @classmethod
     def of_model(
@@ -129,10 +127,12 @@ class TransformersBackend:
         backend._setup(model, processor, dataclasses.replace(decoding, device=device))
         return backend
 
-    def _setup(self, model: Any, processor: Any, decoding: DecodeOptions) -> None:
+    def _setup(
+        self, model: Any, processor: Any, decoding: DecodeOptions, dtype: str = "float32"
+    ) -> None:
         import torch
 
-        self.torch_dtype = torch.float32
+        self.torch_dtype = getattr(torch, dtype)  # what the features are cast to
         self.device = decoding.device
         self.max_new_tokens = decoding.max_new_tokens
         self.decoding = decoding.decoding

@@ -51,9 +51,10 @@ class TokenTrie:
         self.size = 0
         for sequence in sequences:
             if sequence:
-                self.add(sequence)
+                self._add(sequence)
+        self._starts = np.array(sorted(self.root.children), dtype=np.int64)  # first tokens
 
-    def add(self, sequence: Sequence[int]) -> None:
+    def _add(self, sequence: Sequence[int]) -> None:
         node = self.root
         for token in sequence:
             node = node.children.setdefault(int(token), _Node())
@@ -85,7 +86,7 @@ class TokenTrie:
 
     def walk(self, tokens: Sequence[int], bonus: float) -> _Walk:
         """Where a hypothesis stands, what its partial term earned, and how often it has
-        completed a term starting with each first token."""
+        begun a term with each first token."""
         walk = _Walk(self.root)
         for token in tokens:
             token = int(token)
@@ -93,7 +94,7 @@ class TokenTrie:
                 walk.node, walk.depth = walk.node.children[token], walk.depth + 1
                 walk.earned += bonus
             elif token < self.first_special and token in self.root.children:
-                walk.node, walk.depth, walk.first = self.root.children[token], 1, token
+                walk.node, walk.depth = self.root.children[token], 1
                 walk.earned = walk.start_bonus(token, bonus)
                 walk.used[token] += 1  # begun again later, it earns less: no loops
             else:  # a special token, or text outside every term
@@ -110,7 +111,7 @@ class TokenTrie:
         pending = walk.earned if node is not self.root and not node.terminal else 0.0
         out = np.full(vocab_size, -pending, dtype=np.float32)
         if not node.terminal:  # right after a whole term, another is not pushed: no "pd pd pd"
-            starts = [t for t in self.root.children if t < vocab_size]
+            starts = self._starts[self._starts < vocab_size]
             out[starts] = bonus - pending  # a new term begins: the abandoned one is taken back
             for token in walk.used:  # "def, def, def": each repeat earns less
                 if token < vocab_size:
@@ -125,7 +126,6 @@ class _Walk:
     node: _Node
     depth: int = 0  # tokens of the partial term
     earned: float = 0.0  # the bonus those tokens earned (taken back if it is abandoned)
-    first: int = -1  # the partial term's first token
     used: Counter[int] = field(default_factory=Counter)  # terms begun, by first token
 
     def start_bonus(self, token: int, bonus: float) -> float:

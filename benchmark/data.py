@@ -27,6 +27,7 @@ from devspeech.dataset import (
     count_rows,
     is_complete,
     read_records,
+    read_rows,
     shard_files,
     splits_present,
 )
@@ -461,6 +462,17 @@ def is_recordings_dir(folder: Path) -> bool:
         p.suffix.lower() in AUDIO_SUFFIXES and p.with_suffix(".txt").is_file()
         for p in folder.iterdir()
     )
+
+
+def split_keywords(data: str, split: str) -> frozenset[str]:
+    """Every keyword of a split: of a devspeech dataset, read from its keywords column alone
+    (no audio); of any other source, from its rows."""
+    folder = Path(data).expanduser()
+    if (folder / RECIPE_FILE).is_file():
+        return frozenset(k for row in read_rows(folder, split, ["keywords"])
+                         for k in row["keywords"] or ())  # fmt: skip
+    items = load_eval_set(data, None, split).items()
+    return frozenset(k for item in items for k in item.labels.keywords)
 
 
 def load_eval_set(

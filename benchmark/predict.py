@@ -7,6 +7,7 @@ killed run resumes where it stopped and `score` can re-score them without a mode
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 import time
@@ -18,14 +19,10 @@ from typing import Any
 from devspeech.benchmark.data import Clip
 from devspeech.benchmark.vocab_rank import PROMPT_TERMS, second_pass_kept, vocabulary_prompt
 from devspeech.errors import InputError, RecordError
+from devspeech.files import write_text_atomic
 from devspeech.records import Prediction, RowLabels
 from devspeech.seeding import item_rng
-from devspeech.vocabulary import (
-    Vocabulary,
-    parse_vocabulary,
-    read_vocabulary,
-    write_vocabulary,
-)
+from devspeech.vocabulary import HEADER, Vocabulary, parse_vocabulary, read_vocabulary
 
 CONDITIONS = ("none", "glossary", "oracle", "vocabulary")
 PREDICTIONS_FILE = "predictions.jsonl"
@@ -48,6 +45,7 @@ def read_glossary(path: Path | None) -> str:
     return prompt
 
 
+@functools.cache
 def distractor_pool() -> Vocabulary:
     """Names of other projects (shipped), for runs with a set number of terms in play."""
     text = resources.files("devspeech.benchmark").joinpath("data/distractors.txt")
@@ -74,7 +72,7 @@ def record_vocabulary(output: Path, vocabulary: Vocabulary) -> str:
     digest = hashlib.sha256(text.encode()).hexdigest()[:16]
     path = output / VOCABULARIES_DIR / f"{digest}.txt"
     if not path.is_file():
-        write_vocabulary(path, vocabulary.terms)
+        write_text_atomic(path, HEADER + text)
     return digest
 
 

@@ -7,13 +7,12 @@ model x dataset x split x condition) go to results.json; the leaderboard reads o
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from devspeech.benchmark.biasing import DEFAULT_BONUS
-from devspeech.benchmark.data import Clip, EvalSource, load_eval_set
+from devspeech.benchmark.data import Clip, EvalSource, load_eval_set, split_keywords
 from devspeech.benchmark.decoding import Decoding
 from devspeech.benchmark.models import ModelSpec
 from devspeech.benchmark.parts import claim_part, write_part
@@ -36,6 +35,7 @@ from devspeech.benchmark.results import RESULTS_FILE, write_results
 from devspeech.benchmark.score import score_file
 from devspeech.errors import InputError
 from devspeech.records import Result
+from devspeech.run_record import RunRecord
 from devspeech.vocabulary import Term, Vocabulary, read_vocabulary
 
 
@@ -135,11 +135,12 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
                 "vocabulary": in_play,
             }
             backend = None
-            seen = training_names(spec, options.train_data)
+            seen: frozenset[str] | None = None
             for batch in batches(_todo(source, run_key, options.conditions, done, run),
                                  options.batch_size):  # fmt: skip
                 if backend is None:  # loaded only when something is left to predict
                     backend = load_backend(options.backend, spec, decoding)
+                    seen = training_names(spec, options.train_data)
                     backend.transcribe([warm_up.audio], None, warm_up.long_form)  # untimed
                 for condition in options.conditions:
                     todo = [c for c in batch if (*run_key, condition, c.id) not in done]
@@ -168,20 +169,14 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     return run
 
 
-RUN_RECORD = "run.json"  # what `devspeech finetune` writes beside its adapter/ or model/
-
-
 def training_names(spec: ModelSpec, train_data: str | None) -> frozenset[str] | None:
     """The keywords of the train split the model learned from: of `train_data`, or of the
     data its fine-tune run names (a model folder inside a run); None when not known."""
     data = train_data
-    record = Path(spec.location).parent / RUN_RECORD
-    if data is None and spec.kind in ("peft", "transformers") and record.is_file():
-        data = json.loads(record.read_text(encoding="utf-8")).get("options", {}).get("data")
-    if data is None:
-        return None
-    rows = load_eval_set(data, None, "train", None, ()).items()
-    return frozenset(k for row in rows for k in row.labels.keywords)
+    if data is None and spec.kind in ("peft", "transformers"):
+        record = RunRecord.read(Path(spec.location).parent)
+        data = record.options.get("data") if record is not None else None
+    return None if data is None else split_keywords(str(data), "train")
 
 
 def vocabulary_in_play(options: BenchOptions, source: EvalSource) -> Vocabulary | None:

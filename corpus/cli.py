@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -12,6 +14,22 @@ from devspeech.cli import comma_list, executor_options, runner_of
 from devspeech.records import KINDS
 
 _KIND_CHOICE = click.Choice(["auto", *KINDS])
+
+
+def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """--package, --stdlib, --help-of and --man-of, as mine and vocab take them."""
+    for option in reversed((
+        click.option("--package", "packages", multiple=True, metavar="NAME",
+                     help="An installed distribution to mine (repeatable)."),
+        click.option("--stdlib", is_flag=True, help="Mine Python's standard library."),
+        click.option("--help-of", "help_of", default="", metavar="TOOL,...",
+                     help="Mine the --help output of these tools; missing tools are skipped."),
+        click.option("--man-of", "man_of", default="", metavar="TOOL,...",
+                     help="Mine the EXAMPLES section of these tools' man pages; missing pages "
+                     "are skipped."),
+    )):  # fmt: skip
+        command = option(command)
+    return command
 
 
 @click.group()
@@ -28,28 +46,7 @@ def corpus() -> None:
     required=True,
     help="utterances.jsonl to write.",
 )
-@click.option(
-    "--package",
-    "packages",
-    multiple=True,
-    metavar="NAME",
-    help="An installed distribution to mine (repeatable).",
-)
-@click.option("--stdlib", is_flag=True, help="Mine Python's standard library.")
-@click.option(
-    "--help-of",
-    "help_of",
-    default="",
-    metavar="TOOL,...",
-    help="Mine the --help output of these tools; missing tools are skipped.",
-)
-@click.option(
-    "--man-of",
-    "man_of",
-    default="",
-    metavar="TOOL,...",
-    help="Mine the EXAMPLES section of these tools' man pages; missing pages are skipped.",
-)
+@source_options
 @click.option("--limit", type=click.IntRange(min=1), help="Write at most N utterances.")
 @click.option("--mix", help="Kind proportions, e.g. code=0.4,shell=0.2,prose=0.4.")
 @click.option("--kinds", default=",".join(KINDS), show_default=True, help="Kinds to keep.")
@@ -157,10 +154,7 @@ def mine(
     required=True,
     help="vocab.txt to write.",
 )
-@click.option("--package", "packages", multiple=True, metavar="NAME", help="(repeatable)")
-@click.option("--stdlib", is_flag=True, help="Mine Python's standard library too.")
-@click.option("--help-of", "help_of", default="", metavar="TOOL,...")
-@click.option("--man-of", "man_of", default="", metavar="TOOL,...")
+@source_options
 @click.option(
     "--utterances",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -175,7 +169,7 @@ def vocab(settings, sources, output, packages, stdlib, help_of, man_of, utteranc
     from devspeech.corpus.vocab import build_vocabulary
     from devspeech.jsonl import read_jsonl
     from devspeech.records import Utterance
-    from devspeech.vocabulary import write_vocabulary
+    from devspeech.vocabulary import read_vocabulary, write_vocabulary
 
     tools, man_tools = comma_list(help_of), comma_list(man_of)
     mined = sources or packages or stdlib or tools or man_tools
@@ -197,9 +191,7 @@ def vocab(settings, sources, output, packages, stdlib, help_of, man_of, utteranc
         write_vocabulary(
             output, build_vocabulary(read_jsonl(utterances, Utterance.from_dict), seed)
         )
-    count = sum(1 for line in output.read_text(encoding="utf-8").splitlines()
-                if line and not line.startswith("#"))  # fmt: skip
-    click.echo(f"wrote {output} ({count} terms)")
+    click.echo(f"wrote {output} ({len(read_vocabulary(output))} terms)")
 
 
 @corpus.command()

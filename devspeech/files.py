@@ -75,3 +75,14 @@ def claim_folder(folder: Path, marker: str, what: str, overwrite: bool) -> bool:
         raise InputError(f"{folder} is not empty and holds no {what}; pass --overwrite")
     folder.mkdir(parents=True, exist_ok=True)
     return False
+
+
+def changed_options(
+    recorded: dict[str, object], current: dict[str, object], defaults: dict[str, object]
+) -> list[str]:
+    """The keys on which a recipe recorded in a folder differs from the current one. An
+    option added since it was recorded compares as its default (`defaults`, in the form
+    recipes take on disk), which is what the older version did."""
+    recorded = {**{k: defaults[k] for k in current if k not in recorded and k in defaults},
+                **recorded}  # fmt: skip
+    return sorted(k for k in {*recorded, *current} if recorded.get(k) != current.get(k))

@@ -18,9 +18,10 @@ A file with just `useState` and `kubectl` on two lines is a valid vocabulary.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from devspeech.errors import InputError
@@ -57,10 +58,10 @@ class Vocabulary:
 
     terms: tuple[Term, ...] = ()
     source: str = ""  # where it was read from, for messages
-    by_text: dict[str, Term] = field(default_factory=dict, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
-        self.by_text.update((t.text, t) for t in self.terms)
+    @functools.cached_property
+    def by_text(self) -> dict[str, Term]:
+        return {t.text: t for t in self.terms}
 
     def __len__(self) -> int:
         return len(self.terms)

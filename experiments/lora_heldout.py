@@ -39,10 +39,10 @@ from devspeech.benchmark.run import BenchOptions, run_bench
 from devspeech.cli import comma_list
 from devspeech.corpus.api import MineRequest, run_mine
 from devspeech.finetune.options import FinetuneOptions, TrainControl
-from devspeech.finetune.run_folder import RunRecord, finished
 from devspeech.finetune.train import finetune
 from devspeech.generator.api import GenerateOptions, RunOptions, generate
 from devspeech.records import Result
+from devspeech.run_record import RunRecord, finished
 from devspeech.runner import RunnerOptions
 
 PACKAGES = ("click", "rich", "requests", "numpy", "pyarrow", "jiwer")

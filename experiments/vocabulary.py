@@ -148,8 +148,8 @@ def _tune(args: argparse.Namespace, out: Path) -> list[tuple[str, Path]]:
     """tiny.en tuned (whole decoder, run F's recipe) on other projects' speech, without and
     with vocabulary prompts; the test rows' projects are never in its training data."""
     from devspeech.finetune.options import FinetuneOptions, TrainControl
-    from devspeech.finetune.run_folder import RunRecord, finished
     from devspeech.finetune.train import finetune
+    from devspeech.run_record import RunRecord, finished
 
     corpus, dataset = out / "train-utterances.jsonl", out / "train-dataset"
     if not corpus.is_file():

@@ -50,11 +50,10 @@ def corpus_rates(scores: Sequence[RowScore], names: Sequence[str] = EVAL_METRICS
 
 
 def transcribe(
-    model: Any, processor: Any, audios: Sequence[Any], multilingual: bool, timestamps: bool = False
+    model: Any, processor: Any, audios: Sequence[Any], timestamps: bool = False
 ) -> list[Transcript]:
     """Greedy transcripts (with segments when `timestamps`), a batch at a time, no prompt,
     decoded by the benchmark's transformers backend over the model in memory."""
-    del multilingual  # the backend reads it from the model's generation config
     limit = LONG_MAX_NEW_TOKENS if timestamps else MAX_NEW_TOKENS
     # one 30 s window a row, as the feature extractor cut them when evaluation called
     # generate itself: a packed row a little over 30 s would otherwise be decoded long-form
@@ -71,7 +70,6 @@ def evaluate(
     model: Any,
     processor: Any,
     rows: Sequence[EvalRow],
-    multilingual: bool,
     timestamps: bool = False,
 ) -> dict:
     """Corpus WER, code-aware WER, keyword recall, exact match and loop rate on `rows`; with
@@ -80,7 +78,7 @@ def evaluate(
         return {}
     was_training = model.training
     model.eval()
-    decoded = transcribe(model, processor, [r.audio for r in rows], multilingual, timestamps)
+    decoded = transcribe(model, processor, [r.audio for r in rows], timestamps)
     if was_training:
         model.train()
     scores = []

@@ -23,7 +23,7 @@ from typing import Any
 from devspeech.errors import InputError
 from devspeech.files import atomic_folder
 from devspeech.finetune.methods import get_method
-from devspeech.finetune.run_folder import finished
+from devspeech.run_record import finished
 
 FORMATS = ("transformers", "ct2", "onnx")
 QUANTIZATIONS = {

@@ -30,10 +30,6 @@ class TrainModel:
     def spec(self) -> ModelSpec:
         return self.loaded.spec
 
-    @property
-    def multilingual(self) -> bool:
-        return self.loaded.multilingual
-
     def trainable(self) -> dict[str, Any]:
         """The parameters that change, by name (what a checkpoint stores)."""
         return {n: p for n, p in self.model.named_parameters() if p.requires_grad}

@@ -7,6 +7,7 @@ from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 
 from devspeech.errors import InputError
+from devspeech.files import changed_options
 from devspeech.finetune.methods import check_method_name
 
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
@@ -80,12 +81,9 @@ class FinetuneOptions:
     def changes(self, recorded: dict[str, object]) -> list[str]:
         """The options on which a recorded recipe differs from this one; an option added
         since it was recorded compares as its default, which is what that version did."""
-        ours = self.to_dict()
         defaults = {f.name: f.default for f in fields(self) if f.default is not MISSING}
         defaults["target_modules"] = list(TARGET_MODULES)
-        recorded = {**{k: defaults[k] for k in ours if k not in recorded and k in defaults},
-                    **recorded}  # fmt: skip
-        return sorted(k for k in {*recorded, *ours} if recorded.get(k) != ours.get(k))
+        return changed_options(recorded, self.to_dict(), defaults)
 
 
 @dataclass(frozen=True)

@@ -36,8 +36,9 @@ from devspeech.finetune.loop import Evaluations, train_loop
 from devspeech.finetune.model import TrainModel, check_method, load_model
 from devspeech.finetune.options import FinetuneOptions, TrainControl
 from devspeech.finetune.report import plot, write_report
-from devspeech.finetune.run_folder import RunRecord, claim, read_metrics
+from devspeech.finetune.run_folder import claim, read_metrics
 from devspeech.finetune.vocab_prompts import VocabularyPrompts
+from devspeech.run_record import RunRecord
 
 log = logging.getLogger(__name__)
 
@@ -133,14 +134,12 @@ class _Checks:
         return cls(eval_rows(data.validation, options.eval_rows), general, long_form, source)
 
     def validate(self, tm: TrainModel) -> dict[str, Any]:
-        return evaluate(tm.model, tm.processor, self.validation, tm.multilingual)
+        return evaluate(tm.model, tm.processor, self.validation)
 
     def run(self, tm: TrainModel) -> dict[str, dict[str, Any]]:
         return {
-            "general": evaluate(tm.model, tm.processor, self.general, tm.multilingual),
-            "long_form": evaluate(
-                tm.model, tm.processor, self.long_form, tm.multilingual, timestamps=True
-            ),
+            "general": evaluate(tm.model, tm.processor, self.general),
+            "long_form": evaluate(tm.model, tm.processor, self.long_form, timestamps=True),
         }
 
 
@@ -187,7 +186,8 @@ def _examples(
     from devspeech.benchmark.predict import read_glossary
 
     tokenizer = tm.processor.tokenizer
-    vocabulary = Vocabulary.of(tokenizer, tm.multilingual, tm.model.config.max_target_positions)
+    limit = tm.model.config.max_target_positions
+    vocabulary = Vocabulary.of(tokenizer, tm.loaded.multilingual, limit)
     rows = data.train + data.recordings * options.recordings_weight
     planned = plan_examples(
         rows, options.seed, options.timestamp_fraction, options.prompt_fraction,

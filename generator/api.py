@@ -29,7 +29,7 @@ from devspeech.dataset import (
     write_shard,
 )
 from devspeech.errors import InputError
-from devspeech.files import claim_folder, write_json_atomic, write_text_atomic
+from devspeech.files import changed_options, claim_folder, write_json_atomic, write_text_atomic
 from devspeech.generator.augment import AUGMENT_LEVELS
 from devspeech.generator.card import collect_stats, write_card
 from devspeech.generator.plan import ShardPlan, SplitFractions, plan_shards
@@ -156,10 +156,7 @@ def recipe_of(options: GenerateOptions, utterances_path: Path) -> dict[str, obje
 def recipe_changes(existing: dict[str, object], recipe: dict[str, object]) -> list[str]:
     """The keys on which two recipes differ. An option added since `existing` was written
     compares as its default, which is what the older version did."""
-    defaults = json.loads(json.dumps(asdict(GenerateOptions())))
-    existing = {**{k: defaults[k] for k in recipe if k not in existing and k in defaults},
-                **existing}  # fmt: skip
-    return sorted(k for k in {*existing, *recipe} if existing.get(k) != recipe.get(k))
+    return changed_options(existing, recipe, json.loads(json.dumps(asdict(GenerateOptions()))))
 
 
 def claim_output(output: Path, recipe: dict[str, object], overwrite: bool) -> None:

@@ -145,6 +145,18 @@ def _kill_after(step: int):  # type: ignore[no-untyped-def]
     return hook
 
 
+def straight_and_resumed(options: FinetuneOptions, root: Path, kill_at: int):  # type: ignore[no-untyped-def]
+    """A run straight through, and the same run killed after step `kill_at` and resumed,
+    both checkpointing every step: their summaries."""
+    straight = finetune(options, root / "straight", TrainControl(save_every=1))
+    with pytest.raises(_Killed):
+        finetune(options, root / "killed",
+                 TrainControl(save_every=1, after_step=_kill_after(kill_at)))  # fmt: skip
+    resumed = finetune(options, root / "killed", TrainControl(save_every=1, resume=True))
+    assert straight.result is not None and resumed.result is not None
+    return straight, resumed
+
+
 def _weights(folder: Path) -> dict[str, np.ndarray]:
     from safetensors.numpy import load_file
 

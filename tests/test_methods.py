@@ -11,13 +11,13 @@ from typing import Any
 import numpy as np
 import pytest
 from speech_data import spoken_dataset
-from test_finetune import LINES  # the same data the pinned sums were measured on
+from test_finetune import LINES, straight_and_resumed  # LINES: the pinned sums' data
 
 from devspeech.errors import InputError
 from devspeech.finetune.methods import METHODS, Method
-from devspeech.finetune.options import FinetuneOptions, TrainControl
-from devspeech.finetune.run_folder import RunRecord, finished
+from devspeech.finetune.options import FinetuneOptions
 from devspeech.finetune.train import finetune
+from devspeech.run_record import RunRecord, finished
 
 pytestmark = pytest.mark.usefixtures("use_model_cache")
 
@@ -111,15 +111,7 @@ def test_a_method_added_by_one_class_and_one_registry_line_trains_resumes_export
 
     monkeypatch.setitem(METHODS, "norms", (__name__, "NormsOnly"))
     options = _options(dataset, method="norms", max_steps=2)
-    straight = finetune(options, tmp_path / "straight", TrainControl(save_every=1))
-
-    def kill(step: int) -> None:
-        if step == 1:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        finetune(options, tmp_path / "killed", TrainControl(save_every=1, after_step=kill))
-    resumed = finetune(options, tmp_path / "killed", TrainControl(save_every=1, resume=True))
+    straight, resumed = straight_and_resumed(options, tmp_path, kill_at=1)
     assert resumed.resumed_from == 1 and straight.result is not None
     assert resumed.result is not None and straight.result.name == "model"
     a, b = _weights(straight.result), _weights(resumed.result)

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 from speech_data import spoken_dataset
+from test_finetune import straight_and_resumed
 
-from devspeech.finetune.options import FinetuneOptions, TrainControl
+from devspeech.finetune.options import FinetuneOptions
 from devspeech.finetune.train import finetune, read_metrics
 from devspeech.finetune.vocab_prompts import NAME_WORDS, VocabularyPrompts
 
@@ -105,16 +106,7 @@ def test_a_run_with_vocabulary_prompts_trains_on_them_and_resumes_to_the_same_we
         lambda text: len(tokenizer.encode(" " + text, add_special_tokens=False)),
     )  # fmt: skip
     assert tokenizer.decode(first[1:start]) == " " + expected  # the drawn term list
-    straight = finetune(options, tmp_path / "straight", TrainControl(save_every=1))
-
-    def kill(step: int) -> None:
-        if step == 2:
-            raise KeyboardInterrupt
-
-    with pytest.raises(KeyboardInterrupt):
-        finetune(options, tmp_path / "killed", TrainControl(save_every=1, after_step=kill))
-    resumed = finetune(options, tmp_path / "killed", TrainControl(save_every=1, resume=True))
-    assert straight.result is not None and resumed.result is not None
+    straight, resumed = straight_and_resumed(options, tmp_path, kill_at=2)
     from safetensors.numpy import load_file
 
     a = load_file(str(straight.result / "model.safetensors"))

@@ -126,8 +126,8 @@ def _train(
     options: AdaptOptions, dataset: Path, out: Path, echo: Callable[[str], None]
 ) -> tuple[Path, Path]:
     from devspeech.finetune.options import FinetuneOptions, TrainControl
-    from devspeech.finetune.run_folder import RunRecord
     from devspeech.finetune.train import finetune
+    from devspeech.run_record import RunRecord
 
     run = out / "finetune"
     recipe = FinetuneOptions(

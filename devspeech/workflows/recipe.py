@@ -266,8 +266,8 @@ def _generate(options: Any, utterances: Path, dataset: Path, runner: RunnerOptio
 def _finetune(options: Any, run: Path, echo: Callable[[str], None], progress: bool) -> Path:
     from devspeech.finetune.methods import get_method
     from devspeech.finetune.options import TrainControl
-    from devspeech.finetune.run_folder import RunRecord
     from devspeech.finetune.train import finetune
+    from devspeech.run_record import RunRecord
 
     existing = RunRecord.read(run)
     if existing is not None and existing.complete:
