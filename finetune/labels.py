@@ -15,12 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from devspeech.benchmark.backends import MAX_PROMPT_TOKENS
 from devspeech.records import Segment
 
 IGNORE = -100
 TIME_STEP_S = 0.02
 MAX_TIME_S = 30.0
-MAX_PROMPT_TOKENS = 223  # what Whisper keeps of a previous-text prompt (n_text_ctx // 2 - 1)
 
 
 class LabelTooLong(ValueError):
