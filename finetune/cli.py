@@ -68,6 +68,13 @@ from devspeech.finetune.methods import METHOD_HELP
     help="At most this many distractors in a vocabulary prompt.",
 )
 @click.option(
+    "--keyword-loss-weight",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="The loss on the tokens of a row's keywords counts this many times another token's.",
+)
+@click.option(
     "--general-data",
     default="builtin:general-en",
     show_default=True,
@@ -121,6 +128,7 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
         timestamp_fraction=flags["timestamp_fraction"], prompt_fraction=flags["prompt_fraction"],
         vocabulary_prompt_fraction=flags["vocabulary_prompt_fraction"],
         vocabulary_distractors=flags["vocabulary_distractors"],
+        keyword_loss_weight=flags["keyword_loss_weight"],
         general_data=None if flags["general_data"] == "none" else flags["general_data"],
         general_fraction=flags["general_fraction"], recordings=flags["recordings"],
         recordings_weight=flags["recordings_weight"],

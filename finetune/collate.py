@@ -16,6 +16,9 @@ from devspeech.finetune.examples import Example
 from devspeech.finetune.labels import IGNORE, TokenSequence
 
 
+WEIGHTS = "label_weights"  # the batch's per-label loss weights, when keywords weigh more
+
+
 @dataclass
 class Prepared:
     """Examples with their token sequences, in the order the schedule indexes them; the
@@ -62,9 +65,12 @@ def collate(
     device: str,
     cache: EncoderCache | None,
     batch_index: int = 0,
+    keyword_weight: float = 1.0,
 ) -> dict[str, Any]:
     """Model inputs of batch `batch_index`: log-mel features (or cached encoder outputs),
-    decoder inputs padded with <|endoftext|>, and labels padded with -100."""
+    decoder inputs padded with <|endoftext|>, and labels padded with -100; with a
+    `keyword_weight` other than 1, also the weight of each label (WEIGHTS, not a model
+    input: the loop takes it out)."""
     import torch
 
     chosen = [(general if is_general else train, index) for is_general, index in picks]
@@ -75,16 +81,20 @@ def collate(
     input_ids = torch.full((len(sequences), width), pad, dtype=torch.long)
     labels = torch.full((len(sequences), width), IGNORE, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
+    weights = torch.ones((len(sequences), width), dtype=torch.float32)
     for row, sequence in enumerate(sequences):
         n = len(sequence.input_ids)
         input_ids[row, :n] = torch.tensor(sequence.input_ids)
         labels[row, :n] = torch.tensor(sequence.labels)
         mask[row, :n] = 1
+        weights[row, list(sequence.keyword_positions)] = keyword_weight
     batch: dict[str, Any] = {
         "decoder_input_ids": input_ids.to(device),
         "decoder_attention_mask": mask.to(device),
         "labels": labels.to(device),
     }
+    if keyword_weight != 1.0:
+        batch[WEIGHTS] = weights.to(device)
     if cache is None:
         batch["input_features"] = features(tm.processor, [e.audio for e in examples]).to(device)
         return batch

@@ -7,10 +7,14 @@ segment as `<|start|> text <|end|>` with times on Whisper's 0.02 s grid, then
 to predict it without its first; every target inside the prompt or the prefix (up to
 and including the task token) is masked with -100, so the loss covers
 `<|notimestamps|>` or the first timestamp, the text, and the end token.
+
+Given the row's keywords, a sequence also names the label positions whose token is part
+of one (found by the tokenizer's character offsets), for a loss that weights names.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +37,7 @@ class TokenSequence:
 
     input_ids: tuple[int, ...]
     labels: tuple[int, ...]
+    keyword_positions: tuple[int, ...] = ()  # label positions inside a keyword of the text
 
 
 @dataclass(frozen=True)
@@ -76,6 +81,22 @@ def _text_ids(tokenizer: Any, text: str) -> list[int]:
     return list(tokenizer.encode(" " + text.strip(), add_special_tokens=False))
 
 
+def _text_tokens(
+    tokenizer: Any, text: str, keywords: Sequence[str]
+) -> tuple[list[int], list[bool]]:
+    """`_text_ids` of `text`, and for each token whether it spells part of a keyword."""
+    if not keywords:
+        ids = _text_ids(tokenizer, text)
+        return ids, [False] * len(ids)
+    written = " " + text.strip()
+    encoded = tokenizer(written, add_special_tokens=False, return_offsets_mapping=True)
+    spans = [(m.start(), m.end()) for k in dict.fromkeys(keywords) if k.strip()
+             for m in re.finditer(re.escape(k.strip()), written)]  # fmt: skip
+    flags = [any(start < end_ and stop > start_ for start_, end_ in spans)
+             for start, stop in encoded["offset_mapping"]]  # fmt: skip
+    return list(encoded["input_ids"]), flags
+
+
 def build_sequence(
     tokenizer: Any,
     vocabulary: Vocabulary,
@@ -84,8 +105,10 @@ def build_sequence(
     *,
     timestamps: bool = False,
     prompt: str | None = None,
+    keywords: Sequence[str] = (),
 ) -> TokenSequence:
-    """The training sequence of one row; LabelTooLong when the target alone cannot fit."""
+    """The training sequence of one row; LabelTooLong when the target alone cannot fit.
+    With `keywords`, it names the label positions of their tokens in the target."""
     v = vocabulary
     prefix = [v.start_of_transcript]
     if v.language is not None and v.task is not None:
@@ -94,11 +117,14 @@ def build_sequence(
         if not segments:
             raise ValueError("a timestamped target needs segments")
         body: list[int] = []
+        named: list[bool] = []
         for segment in segments:
-            body += [v.timestamp(segment.start), *_text_ids(tokenizer, segment.text)]
-            body.append(v.timestamp(segment.end))
+            ids, flags = _text_tokens(tokenizer, segment.text, keywords)
+            body += [v.timestamp(segment.start), *ids, v.timestamp(segment.end)]
+            named += [False, *flags, False]
     else:
-        body = [v.no_timestamps, *_text_ids(tokenizer, text)]
+        ids, named = _text_tokens(tokenizer, text, keywords)
+        body, named = [v.no_timestamps, *ids], [False, *named]
     target = [*prefix, *body, v.end_of_text]
     if len(target) - 1 > v.max_length:
         raise LabelTooLong(f"{len(target) - 1} decoder tokens, the model takes {v.max_length}")
@@ -111,4 +137,7 @@ def build_sequence(
     full = [*previous, *target]
     masked = len(previous) + len(prefix) - 1  # targets up to and including the task token
     labels = [IGNORE] * masked + full[masked + 1 :]
-    return TokenSequence(tuple(full[:-1]), tuple(labels))
+    # label j is token j + 1 of the full sequence; the body starts after prompt and prefix
+    first = len(previous) + len(prefix) - 1
+    positions = tuple(first + i for i, flag in enumerate(named) if flag)
+    return TokenSequence(tuple(full[:-1]), tuple(labels), positions)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from devspeech.finetune.collate import EncoderCache, Prepared, collate
+from devspeech.finetune.collate import WEIGHTS, EncoderCache, Prepared, collate
 from devspeech.finetune.examples import Schedule
 from devspeech.finetune.options import FinetuneOptions, TrainControl
 from devspeech.finetune.run_folder import (
@@ -98,11 +98,16 @@ def train_loop(
             for micro in range(options.grad_accum):
                 index = (step - 1) * options.grad_accum + micro
                 picks = schedule.batch(index)
-                batch = collate(picks, train, general, tm, control.device, cache, index)
+                batch = collate(picks, train, general, tm, control.device, cache, index,
+                                options.keyword_loss_weight)  # fmt: skip
+                weights = batch.pop(WEIGHTS, None)
                 with autocast(control.device, control.precision):
                     output_ = tm.model(**batch, use_cache=False)  # no cache in training
-                (output_.loss / options.grad_accum).backward()
-                loss += output_.loss.detach().item() / options.grad_accum
+                    step_loss = output_.loss
+                    if weights is not None:
+                        step_loss = weighted_loss(output_.logits, batch["labels"], weights)
+                (step_loss / options.grad_accum).backward()
+                loss += step_loss.detach().item() / options.grad_accum
             torch.nn.utils.clip_grad_norm_(list(trainable.values()), options.max_grad_norm)
             optimizer.step()
         scheduler.step()
@@ -128,6 +133,19 @@ def train_loop(
     if state["best_step"] is not None and state["best_step"] != options.max_steps:
         load_weights(output / BEST_DIR, trainable)
     return state, resumed_from
+
+
+def weighted_loss(logits: Any, labels: Any, weights: Any) -> Any:
+    """Cross-entropy as Whisper's (the mean over labels that are not -100), each label's
+    term counted `weights` times: a weighted mean, so the loss keeps its scale."""
+    import torch
+
+    flat = labels.reshape(-1)
+    losses = torch.nn.functional.cross_entropy(
+        logits.float().reshape(-1, logits.shape[-1]), flat, reduction="none", ignore_index=-100
+    )
+    counted = weights.reshape(-1) * (flat != -100)
+    return (losses * counted).sum() / counted.sum().clamp(min=1e-9)
 
 
 def autocast(device: str, precision: str):  # type: ignore[no-untyped-def]

@@ -43,6 +43,9 @@ class FinetuneOptions:
     # model to copy names from its prompt (vocab_prompts.py); drawn anew at every step
     vocabulary_prompt_fraction: float = 0.0
     vocabulary_distractors: int = 24  # at most this many distractors in one list
+    # the loss on the tokens that spell a row's keywords counts this many times another
+    # token's (1: every token alike, as Whisper was trained)
+    keyword_loss_weight: float = 1.0
     general_data: str | None = None  # a dataset, or builtin:general-en (built on first use)
     general_fraction: float = 0.3
     recordings: str | None = None  # a person's own recordings, trained on with a weight
@@ -64,6 +67,11 @@ class FinetuneOptions:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
         if self.learning_rate <= 0:
             raise InputError("--learning-rate must be positive")
+        if self.keyword_loss_weight < 1:
+            raise InputError(
+                f"--keyword-loss-weight {self.keyword_loss_weight} is under 1; 1 weighs keyword "
+                "tokens as any other, 2 to 5 favours them"
+            )
         if self.warmup_steps < 0 or self.eval_rows < 0 or self.vocabulary_distractors < 0:
             raise InputError(
                 "--warmup-steps, --eval-rows and --vocabulary-distractors must not be negative"

@@ -67,7 +67,11 @@ class FinetuneSummary:
 
 
 def _prepare(
-    examples: Sequence[Example], tokenizer: Any, vocabulary: Vocabulary, skipped: Counter[str]
+    examples: Sequence[Example],
+    tokenizer: Any,
+    vocabulary: Vocabulary,
+    skipped: Counter[str],
+    name_keywords: bool = False,
 ) -> Prepared:
     kept, sequences = [], []
     for example in examples:
@@ -75,6 +79,7 @@ def _prepare(
             sequence = build_sequence(
                 tokenizer, vocabulary, example.text, example.segments,
                 timestamps=example.timestamps, prompt=example.prompt,
+                keywords=example.keywords if name_keywords else (),
             )  # fmt: skip
         except LabelTooLong:
             skipped["label longer than the decoder takes"] += 1
@@ -193,7 +198,8 @@ def _examples(
         rows, options.seed, options.timestamp_fraction, options.prompt_fraction,
         read_glossary(None), options.vocabulary_prompt_fraction,
     )  # fmt: skip
-    train = _prepare(planned, tokenizer, vocabulary, summary.skipped)
+    weighted = options.keyword_loss_weight != 1.0
+    train = _prepare(planned, tokenizer, vocabulary, summary.skipped, weighted)
     if options.vocabulary_prompt_fraction > 0:
         train.redraw = _vocabulary_prompts(options, data, tokenizer, vocabulary)
     general = _prepare(general_examples(data.general), tokenizer, vocabulary, summary.skipped)
@@ -221,8 +227,9 @@ def _vocabulary_prompts(
 
     def redraw(example: Example, batch: int) -> TokenSequence:
         prompt = prompts.prompt(example.keywords, example.id, batch, count)
+        named = example.keywords if options.keyword_loss_weight != 1.0 else ()
         return build_sequence(tokenizer, vocabulary, example.text, example.segments,
-                              prompt=prompt or None)  # fmt: skip
+                              prompt=prompt or None, keywords=named)  # fmt: skip
 
     return redraw
 

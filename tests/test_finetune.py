@@ -87,6 +87,45 @@ def test_prompt_rows_condition_on_previous_text_without_learning_it(tokenizer) -
     assert list(sequence.labels) == [IGNORE] * (len(prompt) + 3) + [no_ts, *text, eot]
 
 
+def test_a_sequence_names_the_label_positions_that_spell_its_keywords(tokenizer) -> None:  # type: ignore[no-untyped-def]
+    vocabulary = Vocabulary.of(tokenizer, multilingual=True, max_length=448)
+
+    def named(sequence) -> list[str]:  # type: ignore[no-untyped-def]
+        return [tokenizer.decode([sequence.labels[p]]) for p in sequence.keyword_positions]
+
+    plain = build_sequence(tokenizer, vocabulary, "x = np.array(values)")
+    keyed = build_sequence(tokenizer, vocabulary, "x = np.array(values)", keywords=("np.array",))
+    assert plain.keyword_positions == ()
+    assert keyed.input_ids == plain.input_ids and keyed.labels == plain.labels
+    assert "".join(named(keyed)) == " np.array"
+    prompted = build_sequence(tokenizer, vocabulary, "x = np.array(values)", prompt="use numpy",
+                              keywords=("np.array", "absent"))  # fmt: skip
+    assert "".join(named(prompted)) == " np.array"  # after the prompt; a keyword not said: none
+    segments = (Segment("import os", 0.0, 1.0), Segment("os.getcwd()", 1.0, 2.0))
+    timed = build_sequence(tokenizer, vocabulary, "", segments, timestamps=True,
+                           keywords=("os", "os.getcwd"))  # fmt: skip
+    assert "".join(named(timed)) == " os os.getcwd"  # in every segment, never a timestamp
+
+
+def test_the_weighted_loss_is_whispers_loss_with_keyword_tokens_counted_more() -> None:
+    import torch
+
+    from devspeech.finetune.loop import weighted_loss
+
+    generator = torch.Generator().manual_seed(0)
+    logits = torch.randn(2, 5, 11, generator=generator)
+    labels = torch.tensor([[3, 4, 5, IGNORE, IGNORE], [1, 2, 3, 4, 5]])
+    plain = torch.nn.functional.cross_entropy(logits.reshape(-1, 11), labels.reshape(-1))
+    assert torch.allclose(weighted_loss(logits, labels, torch.ones(2, 5)), plain)
+    weights = torch.ones(2, 5)
+    weights[1, 2] = 3.0
+    weights[0, 4] = 3.0  # a padded label: still not counted
+    each = torch.nn.functional.cross_entropy(logits.reshape(-1, 11), labels.reshape(-1),
+                                             reduction="none", ignore_index=IGNORE)  # fmt: skip
+    expected = (each.sum() + 2 * each[7]) / 10
+    assert torch.allclose(weighted_loss(logits, labels, weights), expected)
+
+
 def test_a_target_longer_than_the_decoder_is_refused(tokenizer) -> None:  # type: ignore[no-untyped-def]
     vocabulary = Vocabulary.of(tokenizer, multilingual=True, max_length=12)
     with pytest.raises(LabelTooLong, match="the model takes 12"):

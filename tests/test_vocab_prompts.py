@@ -9,6 +9,7 @@ import pytest
 from speech_data import spoken_dataset
 from test_finetune import straight_and_resumed
 
+from devspeech.errors import InputError
 from devspeech.finetune.options import FinetuneOptions
 from devspeech.finetune.train import finetune, read_metrics
 from devspeech.finetune.vocab_prompts import NAME_WORDS, VocabularyPrompts
@@ -118,3 +119,40 @@ def test_a_run_with_vocabulary_prompts_trains_on_them_and_resumes_to_the_same_we
     assert plain.result is not None
     c = load_file(str(plain.result / "model.safetensors"))
     assert any(not np.array_equal(a[k], c[k]) for k in a)  # the prompts changed what it learned
+
+
+def test_keyword_loss_weight_counts_the_tokens_of_names_more(dataset: Path, tmp_path: Path) -> None:
+    from safetensors.numpy import load_file
+
+    from devspeech.finetune.collate import WEIGHTS, collate
+    from devspeech.finetune.examples import read_split
+    from devspeech.finetune.model import load_model
+    from devspeech.finetune.train import FinetuneSummary, _Data, _examples
+
+    options = FinetuneOptions(model="random:80", data=str(dataset), method="decoder",
+                              batch_size=4, max_steps=2, warmup_steps=1, eval_every=2,
+                              eval_rows=0, learning_rate=1e-3, timestamp_fraction=0.0,
+                              prompt_fraction=0.0, keyword_loss_weight=3.0)  # fmt: skip
+    tm = load_model(options)
+    data = _Data(read_split(str(dataset), "train"), [], [], [], [])
+    train, general = _examples(options, data, tm, FinetuneSummary(tmp_path, "decoder"))
+    batch = collate([(False, i) for i in range(4)], train, general, tm, "cpu", None, 0, 3.0)
+    tokenizer = tm.processor.tokenizer
+    for row in range(4):
+        heavy = (batch[WEIGHTS][row] == 3.0).nonzero().flatten().tolist()
+        written = tokenizer.decode(batch["labels"][row, heavy].tolist())
+        for name in ("np.array", "kubectl", "total_bytes"):  # rows may be several lines packed
+            written = written.replace(name, "")
+        assert written.strip() == ""  # the heavy tokens spell names and nothing else
+        assert set(batch[WEIGHTS][row].tolist()) == {1.0, 3.0}
+    weighted = finetune(options, tmp_path / "weighted")
+    plain = finetune(FinetuneOptions(**{**options.to_dict(), "target_modules": tuple(
+        options.target_modules), "keyword_loss_weight": 1.0}), tmp_path / "plain")  # fmt: skip
+    assert weighted.result is not None and plain.result is not None
+    a = load_file(str(weighted.result / "model.safetensors"))
+    b = load_file(str(plain.result / "model.safetensors"))
+    assert any(not np.array_equal(a[k], b[k]) for k in a)
+    with pytest.raises(
+        InputError, match=r"--keyword-loss-weight .* is under 1; .*2 to 5 favours them"
+    ):
+        FinetuneOptions(model="random:80", data=str(dataset), keyword_loss_weight=0.5)
