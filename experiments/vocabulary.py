@@ -19,10 +19,15 @@ write when it is given the names in play, at 100, 500 and 1,000 terms?
    and RTFx, with 95% bootstrap intervals and a paired bootstrap against none.
 
 3. With `--tune`: tiny.en tuned (the whole decoder, 400 steps) on speech of other projects
-   (the standard library, click, tqdm, jiwer, markdown-it-py, git and pip --help), once
-   without and once with vocabulary prompts on half the rows, then benched on the same rows
-   at the middle size. The test's names are mostly ones training never saw; recall on
-   those (unseen names) is the column that says whether the model learned to copy.
+   (the standard library, click, tqdm, jiwer, markdown-it-py, git and pip --help): without
+   vocabulary prompts, with them on half the rows, and with them and the loss on keyword
+   tokens counted `--keyword-loss-weight` times; each benched on the same rows at the
+   middle size. The test's names are mostly ones training never saw; recall on those
+   (unseen names) is the column that says whether the model learned to copy. Each run's
+   general-English WER (its held-out general set, base and tuned) is reported under the
+   table.
+4. At the middle size, base and each tuned model also decode with beam search (4 beams):
+   alone, reranked (`+rerank`), and reranked with the vocabulary condition and the trie.
 
 The spoken dataset and every bench are kept in OUT and reused, so a rerun costs nothing
 and a killed run goes on where it stopped. Prints a table and writes OUT/report.md.
@@ -62,6 +67,8 @@ def main() -> None:
     parser.add_argument("--train-utterances", type=int, default=1200)
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--vocabulary-prompt-fraction", type=float, default=0.5)
+    parser.add_argument("--keyword-loss-weight", type=float, default=3.0)
+    parser.add_argument("--beams", type=int, default=4)
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
@@ -96,16 +103,20 @@ def main() -> None:
                                          vocabulary=glossary, distractors=extra,
                                          biasing=biasing), folder)  # fmt: skip
         assert run is not None
-        for r in run.results:
+        for r in (r for r in run.results if r.decoding.startswith("greedy")):
             label = _label(r)
             if label in ("none", "glossary") and label in shown:
                 continue  # the same at every size: shown once
             shown.add(label)
             results.append(("—" if label in ("none", "glossary") else str(len(names) + extra),
                             label, r))  # fmt: skip
+    middle_size = [int(t) for t in comma_list(args.terms)][len(comma_list(args.terms)) // 2]
+    extra = max(0, middle_size - len(names))
+    beams = {**common, "vocabulary": glossary, "distractors": extra}
+    beam = _beam_rows(beams, args.beams, out / f"bench-{middle_size}")
+    results += [(str(len(names) + extra), _label(r), r) for r in beam]
+    notes: list[str] = []
     if args.tune:
-        middle_size = [int(t) for t in comma_list(args.terms)][len(comma_list(args.terms)) // 2]
-        extra = max(0, middle_size - len(names))
         for name, tuned in _tune(args, out):
             folder = out / f"bench-tuned-{name}"
             run = None
@@ -115,8 +126,11 @@ def main() -> None:
                                              vocabulary=glossary, distractors=extra,
                                              biasing=biasing), folder)  # fmt: skip
             assert run is not None
+            greedy = [r for r in run.results if r.decoding.startswith("greedy")]
+            beam = _beam_rows({**beams, "models": (str(tuned),)}, args.beams, folder)
             results += [(f"{len(names) + extra}, tuned {name}", _label(r), r)
-                        for r in run.results]  # fmt: skip
+                        for r in [*greedy, *beam]]  # fmt: skip
+            notes.append(_general_note(name, tuned.parent))
 
     # what one clip costs, as an application decodes it: one at a time, one pass or two
     sizes = [int(t) for t in comma_list(args.terms)]
@@ -127,6 +141,7 @@ def main() -> None:
     ratio = cost.results[0].rtfx / cost.results[1].rtfx if cost.results[1].rtfx else None
     results.append((f"{middle} (one clip at a time)", "vocabulary", cost.results[1]))
     report = _report(args, len(rows), len(names), results, time.perf_counter() - started)
+    report += "".join(f"\n{note}\n" for note in notes)
     report += (
         f"\nOne clip at a time, the two-pass condition costs {ratio:.2f}x one pass "
         f"(RTFx {cost.results[0].rtfx} against {cost.results[1].rtfx}).\n"
@@ -135,10 +150,43 @@ def main() -> None:
     print(report)
 
 
+def _beam_rows(common: dict, beams: int, folder: Path) -> list[Result]:
+    """Beam search alone and reranked, without a prompt, and reranked with the vocabulary
+    condition and the trie: written beside the model's greedy predictions in `folder`, so
+    each is paired with greedy decoding without a prompt."""
+    run = None
+    for conditions, biasing, rerank in ((("none",), "none", False), (("none",), "none", True),
+                                        (("vocabulary",), "trie", True)):  # fmt: skip
+        run = run_bench(BenchOptions(**common, conditions=conditions, decoding=f"beam:{beams}",
+                                     biasing=biasing, rerank=rerank), folder)  # fmt: skip
+    assert run is not None
+    return [r for r in run.results if r.decoding.startswith("beam")]
+
+
 def _label(result: Result) -> str:
-    """none, glossary, vocabulary, trie or vocabulary+trie."""
-    label = result.condition + ("+trie" if result.decoding.endswith("+trie") else "")
-    return label.replace("none+trie", "trie")
+    """none, glossary, vocabulary, trie or vocabulary+trie; with beam search, the beams and
+    any reranking after it (`vocabulary+trie, beam:4+rerank`)."""
+    method, *extras = result.decoding.split("+")
+    label = result.condition + ("+trie" if "trie" in extras else "")
+    label = label.replace("none+trie", "trie")
+    if method.startswith("beam"):
+        label += f", {method}" + ("+rerank" if "rerank" in extras else "")
+    return label
+
+
+def _general_note(name: str, run: Path) -> str:
+    """The run's general-English WER before and after tuning (its held-out general set)."""
+    from devspeech.run_record import RunRecord
+
+    record = RunRecord.read(run)
+    checks = record.checks if record else {}
+    base = checks.get("base", {}).get("general", {}).get("wer")
+    tuned = checks.get("tuned", {}).get("general", {}).get("wer")
+    if base is None or tuned is None:
+        return f"tuned {name}: no general-English check recorded."
+    change = (tuned - base) / base if base else 0.0
+    return (f"tuned {name}: general-English WER {base:.3f} before tuning, {tuned:.3f} after "
+            f"({change:+.1%} relative; the run's held-out general set).")  # fmt: skip
 
 
 TRAIN_PACKAGES = ("click", "tqdm", "jiwer", "markdown-it-py")
@@ -162,14 +210,16 @@ def _tune(args: argparse.Namespace, out: Path) -> list[tuple[str, Path]]:
                              seed=args.seed)  # fmt: skip
     generate(corpus, dataset, speech, RunOptions(RunnerOptions(workers=2), progress=True))
     runs = []
-    for name, fraction in (("plain", 0.0), ("copying", args.vocabulary_prompt_fraction)):
+    copying, heavier = args.vocabulary_prompt_fraction, args.keyword_loss_weight
+    for name, fraction, weight in (("plain", 0.0, 1.0), ("copying", copying, 1.0),
+                                   ("copying+keyword-loss", copying, heavier)):  # fmt: skip
         run = out / f"run-{name}"
         options = FinetuneOptions(
             model="bundled:tiny.en", data=str(dataset), method="decoder", learning_rate=2e-4,
             batch_size=8, max_steps=args.steps, warmup_steps=max(1, args.steps // 12),
             eval_every=max(1, args.steps // 4), eval_rows=32, timestamp_fraction=0.2,
             general_data="builtin:general-en", vocabulary_prompt_fraction=fraction,
-            seed=args.seed,
+            keyword_loss_weight=weight, seed=args.seed,
         )  # fmt: skip
         record = RunRecord.read(run)
         if record is None or not record.complete:

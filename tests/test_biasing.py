@@ -153,4 +153,6 @@ def test_decodings_carry_their_biasing() -> None:
     assert str(Decoding.parse("greedy", "trie")) == "greedy+trie"
     assert Decoding.parse("beam:4+trie") == Decoding("beam", 4, "trie")
     with pytest.raises(InputError, match=r"--biasing 'magic'; choose one of none, trie"):
+        Decoding.parse("greedy", "magic")
+    with pytest.raises(InputError, match=r"'magic' is neither a biasing \(none, trie\) nor rerank"):
         Decoding.parse("greedy+magic")
