@@ -28,6 +28,7 @@ from devspeech.benchmark.models import (
     backend_for,
     ctranslate2_location,
 )
+from devspeech.benchmark.rerank import Hypothesis, Reranker
 from devspeech.errors import InputError
 from devspeech.records import Segment
 
@@ -59,7 +60,7 @@ class DecodeOptions:
     compute_type: str = "int8"  # faster-whisper; transformers: float32 unless float16/bfloat16
     max_new_tokens: int | None = None  # None: the model's own limit
     decoding: Decoding = field(default_factory=Decoding)
-    vocabulary: tuple[str, ...] = ()  # the terms `decoding.biasing` favours
+    vocabulary: tuple[str, ...] = ()  # the terms biasing favours and rerank counts
     bias_bonus: float = DEFAULT_BONUS
 
 
@@ -143,6 +144,7 @@ class TransformersBackend:
         if decoding.decoding.biasing == "trie":
             trie = TokenTrie.of_terms(processor.tokenizer, need_vocabulary(decoding))
             self.bias = TrieLogitsProcessor(trie, decoding.bias_bonus)
+        self.reranker = Reranker(decoding.vocabulary) if decoding.decoding.rerank else None
 
     def transcribe(
         self, audios: list[np.ndarray], prompt: str | None, timestamps: bool
@@ -177,6 +179,8 @@ class TransformersBackend:
             # holds a timestamp token is decoded again from that point, and a timestamp at
             # 0.00 (a tuned model can emit one unasked) never moves on: an endless loop
             kwargs["force_unique_generate_call"] = True
+        if self.reranker is not None and not long and not timestamps:
+            return self._reranked(features.input_features, prompt)
         if self.multilingual:
             kwargs.update(language="en", task="transcribe")
         if prompt:
@@ -198,6 +202,50 @@ class TransformersBackend:
         sequences = output["sequences"] if isinstance(output, dict) else output
         return [decode_tokens(self.processor.tokenizer, s, timestamps) for s in sequences]
 
+    def _reranked(self, input_features: Any, prompt: str | None) -> list[Transcript]:
+        """Beam search's n-best of each clip (one window, no timestamps), reranked.
+
+        Whisper's own `generate` turns `num_return_sequences` into copies of the clip, each
+        decoded to its one best, so the n-best comes from the generic beam search over the
+        same start tokens (and prompt): its first hypothesis is Whisper's beam result."""
+        import torch
+        from transformers import LogitsProcessorList
+        from transformers.generation.utils import GenerationMixin
+
+        assert self.reranker is not None
+        tokenizer = self.processor.tokenizer
+        ids = tokenizer.convert_tokens_to_ids
+        start = [ids("<|startoftranscript|>")]
+        if self.multilingual:
+            start += [ids("<|en|>"), ids("<|transcribe|>")]
+        prefix = [*start, ids("<|notimestamps|>")]
+        if prompt:
+            prompt_ids = self.processor.get_prompt_ids(fit_prompt(prompt, tokenizer))
+            prefix = [*prompt_ids[:1], *prompt_ids[1:][-MAX_PROMPT_TOKENS:], *prefix]
+        beams = self.decoding.beams
+        count = input_features.shape[0]
+        kwargs: dict[str, Any] = {}
+        if self.max_new_tokens is not None:
+            kwargs["max_new_tokens"] = self.max_new_tokens
+        if self.bias is not None:
+            kwargs["logits_processor"] = LogitsProcessorList([self.bias])
+        with torch.inference_mode():
+            output = GenerationMixin.generate(
+                self.model,
+                input_features=input_features.to(self.device, self.torch_dtype),
+                decoder_input_ids=torch.tensor([prefix] * count, device=self.device),
+                num_beams=beams, num_return_sequences=beams, do_sample=False,
+                return_dict_in_generate=True, output_scores=True, use_cache=True, **kwargs,
+            )  # fmt: skip
+        texts = tokenizer.batch_decode(output.sequences[:, len(prefix) :], skip_special_tokens=True)
+        scores = output.sequences_scores.tolist()
+        chosen = []
+        for clip in range(count):
+            group = range(clip * beams, (clip + 1) * beams)
+            hypotheses = [Hypothesis(texts[i].strip(), scores[i]) for i in group]
+            chosen.append(Transcript(hypotheses[self.reranker.choose(hypotheses)].text))
+        return chosen
+
 
 class FasterWhisperBackend:
     """CTranslate2 through faster-whisper, one clip at a time (int8 or float32 on CPU)."""
@@ -212,6 +260,11 @@ class FasterWhisperBackend:
                 f"--biasing {decoding.decoding.biasing} needs a logits hook, and CTranslate2's "
                 "Whisper (faster-whisper) has none; bench the model with --backend transformers "
                 "or export it with --onnx"
+            )
+        if decoding.decoding.rerank:
+            raise InputError(
+                "--rerank needs every hypothesis of beam search, and faster-whisper returns "
+                "one; bench the model with --backend transformers"
             )
         self.max_new_tokens = decoding.max_new_tokens
         self.decoding = decoding.decoding

@@ -14,7 +14,7 @@ from devspeech.cli import comma_list
 
 
 def vocabulary_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """--vocabulary, --biasing and --bias-bonus, as bench and transcribe take them."""
+    """--vocabulary, --biasing, --bias-bonus and --rerank, as bench and transcribe take them."""
     options = (
         click.option(
             "--vocabulary",
@@ -36,6 +36,12 @@ def vocabulary_options(command: Callable[..., Any]) -> Callable[..., Any]:
             default=DEFAULT_BONUS,
             show_default=True,
             help="What a token that extends a vocabulary term gains (in logits).",
+        ),
+        click.option(
+            "--rerank",
+            is_flag=True,
+            help="With --decoding beam:N, keep the hypothesis whose code parses and that "
+            "writes the vocabulary's names (transformers). Recorded: beam:5+rerank.",
         ),
     )
     for option in reversed(options):
@@ -166,6 +172,7 @@ def bench(
     vocabulary,
     biasing,
     bias_bonus,
+    rerank,
     distractors,
     train_data,
     limit,
@@ -200,6 +207,7 @@ def bench(
         vocabulary=vocabulary,
         biasing=biasing,
         bias_bonus=bias_bonus,
+        rerank=rerank,
         distractors=distractors,
         train_data=train_data,
         limit=limit,
@@ -364,16 +372,16 @@ def leaderboard(results: tuple[Path, ...], output: Path) -> None:
 )
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object a file, with timings.")
-def transcribe(audio, model, vocabulary, two_pass, biasing, bias_bonus, decoding, backend, device,
-               as_json) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
+def transcribe(audio, model, vocabulary, two_pass, biasing, bias_bonus, rerank, decoding, backend,
+               device, as_json) -> None:  # type: ignore[no-untyped-def]  # fmt: skip
     """Transcribe AUDIO files (WAV, FLAC, OGG) with a model, favouring a vocabulary's names."""
     import json
 
     from devspeech.benchmark.transcribe import TranscribeOptions, Transcriber
 
     options = TranscribeOptions(model=model, vocabulary=vocabulary, two_pass=two_pass,
-                                biasing=biasing, bias_bonus=bias_bonus, decoding=decoding,
-                                backend=backend, device=device)  # fmt: skip
+                                biasing=biasing, bias_bonus=bias_bonus, rerank=rerank,
+                                decoding=decoding, backend=backend, device=device)  # fmt: skip
     transcriber = Transcriber(options)
     for path in audio:
         result = transcriber.transcribe_file(path)

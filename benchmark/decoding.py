@@ -7,7 +7,10 @@
 - `beam:N`: beam search with N beams, temperature 0.
 
 Any of them may add `+trie`: the vocabulary's terms favoured by trie shallow fusion
-(biasing.py), e.g. `greedy+trie`.
+(biasing.py), e.g. `greedy+trie`. Beam search may add `+rerank`: the kept hypothesis is
+chosen among the n-best by the names it writes and whether its code parses (rerank.py),
+e.g. `beam:5+trie+rerank` (on clips of one window decoded without timestamps; long-form
+and timestamped rows keep beam search's best).
 
 Each backend maps these onto its own options; `greedy` is the same computation in all of
 them, so the same weights give the same text.
@@ -22,6 +25,7 @@ from devspeech.errors import InputError
 
 DECODINGS = ("greedy", "fallback", "beam:N")
 BIASINGS = ("none", "trie")
+RERANK = "rerank"
 
 
 @dataclass(frozen=True)
@@ -29,6 +33,7 @@ class Decoding:
     method: str = "greedy"  # greedy | fallback | beam
     beams: int = 1
     biasing: str = "none"  # none | trie (shallow fusion over the vocabulary)
+    rerank: bool = False  # choose among beam search's n-best (rerank.py)
 
     TEMPERATURES: ClassVar[tuple[float, ...]] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)
     COMPRESSION_RATIO_THRESHOLD: ClassVar[float] = 2.4
@@ -42,15 +47,29 @@ class Decoding:
             raise InputError("--decoding beam:N needs N of at least 2; greedy and fallback use 1")
         if self.biasing not in BIASINGS:
             raise InputError(f"--biasing {self.biasing!r}; choose one of {', '.join(BIASINGS)}")
+        if self.rerank and self.method != "beam":
+            raise InputError(
+                f"--rerank chooses among beam search's hypotheses, and {self.method} keeps "
+                "one; use --decoding beam:N (beam:5, say)"
+            )
 
     @classmethod
-    def parse(cls, text: str, biasing: str = "none") -> Decoding:
-        """ "greedy", "fallback" or "beam:5", each perhaps with "+trie"."""
-        text, plus, extra = text.strip().partition("+")
-        if plus:
-            biasing = extra
+    def parse(cls, text: str, biasing: str = "none", rerank: bool = False) -> Decoding:
+        """ "greedy", "fallback" or "beam:5", each perhaps with "+trie" and, after beam
+        search, "+rerank"."""
+        text, *extras = [part.strip() for part in text.strip().split("+")]
+        for extra in extras:
+            if extra == RERANK:
+                rerank = True
+            elif extra in BIASINGS:
+                biasing = extra
+            else:
+                raise InputError(
+                    f"--decoding {'+'.join([text, *extras])!r}: {extra!r} is neither a biasing "
+                    f"({', '.join(BIASINGS)}) nor {RERANK}"
+                )
         decoding = cls._parse(text)
-        return cls(decoding.method, decoding.beams, biasing)
+        return cls(decoding.method, decoding.beams, biasing, rerank)
 
     @classmethod
     def _parse(cls, text: str) -> Decoding:
@@ -65,4 +84,6 @@ class Decoding:
 
     def __str__(self) -> str:
         name = f"beam:{self.beams}" if self.method == "beam" else self.method
-        return name if self.biasing == "none" else f"{name}+{self.biasing}"
+        if self.biasing != "none":
+            name += f"+{self.biasing}"
+        return f"{name}+{RERANK}" if self.rerank else name

@@ -56,6 +56,7 @@ class BenchOptions:
     vocabulary: Path | None = None  # the terms `biasing` and the vocabulary condition use
     biasing: str = "none"  # none | trie
     bias_bonus: float = DEFAULT_BONUS
+    rerank: bool = False  # with beam search: keep the hypothesis a developer meant (rerank.py)
     # terms in play: the vocabulary (or the dataset's own keywords) plus this many other
     # projects' names from a shipped pool, so runs at 100, 500 and 1,000 terms compare
     distractors: int | None = None
@@ -94,7 +95,7 @@ def run_bench(options: BenchOptions, output: Path, progress: Progress | None = N
     specs = [parse_spec(m) for m in options.models]  # every spec checked before any work
     for spec in specs:
         check_available(spec)
-    method = Decoding.parse(options.decoding, options.biasing)
+    method = Decoding.parse(options.decoding, options.biasing, options.rerank)
     check_conditions(options.conditions)
     glossary = read_glossary(options.glossary) if "glossary" in options.conditions else ""
     source = load_eval_set(

@@ -32,6 +32,7 @@ class TranscribeOptions:
     two_pass: bool = False  # prompt a second pass with the terms the first pass sounds like
     biasing: str = "none"  # none | trie
     bias_bonus: float = DEFAULT_BONUS
+    rerank: bool = False  # with beam search: keep the hypothesis a developer meant (rerank.py)
     decoding: str = "greedy"
     backend: str = "auto"
     device: str = "cpu"
@@ -72,7 +73,7 @@ class Transcriber:
         )
         decoding = DecodeOptions(
             options.device, options.compute_type, None,
-            Decoding.parse(options.decoding, options.biasing),
+            Decoding.parse(options.decoding, options.biasing, options.rerank),
             self.vocabulary.texts if self.vocabulary else (), options.bias_bonus,
         )  # fmt: skip
         self.backend = load_backend(options.backend, spec, decoding)
