@@ -156,3 +156,61 @@ def test_export_finds_the_result_the_run_record_names(dataset: Path, tmp_path: P
     assert (export(tmp_path / "run", tmp_path / "out") / "model.safetensors").is_file()
     with pytest.raises(InputError, match=r"is not a fine-tune run \(no run.json\)"):
         finished(tmp_path)
+
+
+NEW = [("dora", {"lora_layers": "decoder"}), ("ia3", {}), ("ia3", {"lora_layers": "decoder"}),
+       ("decoder", {"train_layers": 1}), ("progressive", {})]  # fmt: skip
+
+
+@pytest.mark.parametrize(("method", "changes"), NEW, ids=lambda v: str(v))
+def test_each_method_trains_resumes_exports_and_benches(
+    dataset: Path, tmp_path: Path, method: str, changes: dict[str, Any]
+) -> None:
+    from devspeech.benchmark.run import BenchOptions, run_bench
+    from devspeech.finetune.export import export
+
+    options = _options(dataset, method=method, max_steps=2, eval_every=2, **changes)
+    straight, resumed = straight_and_resumed(options, tmp_path, kill_at=1)
+    assert straight.result is not None and resumed.result is not None
+    a, b = _weights(straight.result), _weights(resumed.result)
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    cached = (tmp_path / "straight" / "encoder-cache").is_dir()
+    assert cached == (method in ("decoder", "progressive") or "lora_layers" in changes)
+    merged = export(tmp_path / "straight", tmp_path / "merged")
+    bench = BenchOptions(models=(str(straight.result), str(merged)), data=str(dataset), limit=2,
+                         resamples=10, max_new_tokens=8)  # fmt: skip
+    run = run_bench(bench, tmp_path / "bench")
+    assert run.predicted == 4
+    by_model = {r.model: r for r in run.results}
+    assert by_model[str(straight.result)].metrics["wer"].value == pytest.approx(
+        by_model[str(merged)].metrics["wer"].value
+    )  # the merged export writes what the run's result writes
+
+
+def _changed(result: Path) -> list[str]:
+    tuned, base = _weights(result), _base_weights()
+    return sorted(k for k in tuned if not np.array_equal(tuned[k], base[k]))
+
+
+def test_train_layers_and_progressive_unfreezing_move_only_the_layers_they_should(
+    dataset: Path, tmp_path: Path
+) -> None:
+    from devspeech.finetune.methods.progressive import Progressive
+
+    top = finetune(_options(dataset, method="decoder", train_layers=1), tmp_path / "top")
+    assert top.result is not None
+    changed = _changed(top.result)
+    assert changed and all(k.startswith(("model.decoder.layers.1.", "model.decoder.layer_norm"))
+                           for k in changed)  # fmt: skip  (random:80 has 2 decoder layers)
+    first = finetune(_options(dataset, method="progressive", max_steps=1), tmp_path / "first")
+    assert first.result is not None
+    changed = _changed(first.result)
+    assert changed and not any(k.startswith("model.decoder.layers.0.") for k in changed)
+    assert [Progressive.unfrozen(s, 8, 4) for s in range(1, 9)] == [1, 1, 2, 2, 3, 3, 4, 4]
+    with pytest.raises(InputError, match=r"--train-layers 3: this model's decoder has 2 layers; "
+                                         r"give at most 2"):  # fmt: skip
+        finetune(_options(dataset, method="decoder", train_layers=3), tmp_path / "three")
+    with pytest.raises(InputError, match=r"--train-layers chooses the decoder layers that "
+                                         r"train, and --method lora does not train by layers; "
+                                         r"use --method decoder"):  # fmt: skip
+        finetune(_options(dataset, method="lora", train_layers=1), tmp_path / "lora")
