@@ -39,7 +39,15 @@ from devspeech.finetune.methods import METHOD_HELP
     type=click.Choice(["all", "decoder"]),
     default="all",
     show_default=True,
-    help="decoder: LoRA on the decoder alone, the encoder's outputs cached (fast on a CPU).",
+    help="decoder: the adapter (lora, dora, ia3) on the decoder alone, the encoder's outputs "
+    "cached (fast on a CPU).",
+)
+@click.option(
+    "--train-layers",
+    type=int,
+    default=0,
+    show_default=True,
+    help="--method decoder: train only the top N decoder layers (0: every layer).",
 )
 @click.option("--learning-rate", "--lr", type=float, default=1e-4, show_default=True)
 @click.option("--batch-size", type=int, default=8, show_default=True)
@@ -122,6 +130,7 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
         model=flags["model"], data=flags["data"], method=flags["method"], rank=flags["rank"],
         alpha=flags["alpha"], dropout=flags["dropout"],
         target_modules=comma_list(flags["target_modules"]), lora_layers=flags["lora_layers"],
+        train_layers=flags["train_layers"],
         learning_rate=flags["learning_rate"], batch_size=flags["batch_size"],
         grad_accum=flags["grad_accum"], warmup_steps=flags["warmup_steps"],
         max_steps=flags["max_steps"], eval_every=flags["eval_every"], eval_rows=flags["eval_rows"],

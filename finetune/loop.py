@@ -108,6 +108,7 @@ def train_loop(
                         step_loss = weighted_loss(output_.logits, batch["labels"], weights)
                 (step_loss / options.grad_accum).backward()
                 loss += step_loss.detach().item() / options.grad_accum
+            tm.method.before_update(tm.model, step, options)
             torch.nn.utils.clip_grad_norm_(list(trainable.values()), options.max_grad_norm)
             optimizer.step()
         scheduler.step()

@@ -30,6 +30,7 @@ class FinetuneOptions:
     # LoRA on the layers of the whole model, or of the decoder alone: the encoder then stays
     # frozen and its outputs are computed once per clip (fast on a CPU)
     lora_layers: str = "all"
+    train_layers: int = 0  # the decoder method: train only the top N decoder layers (0: all)
     learning_rate: float = 1e-4
     batch_size: int = 8
     grad_accum: int = 1
@@ -72,10 +73,10 @@ class FinetuneOptions:
                 f"--keyword-loss-weight {self.keyword_loss_weight} is under 1; 1 weighs keyword "
                 "tokens as any other, 2 to 5 favours them"
             )
-        if self.warmup_steps < 0 or self.eval_rows < 0 or self.vocabulary_distractors < 0:
-            raise InputError(
-                "--warmup-steps, --eval-rows and --vocabulary-distractors must not be negative"
-            )
+        if (self.warmup_steps < 0 or self.eval_rows < 0 or self.vocabulary_distractors < 0
+                or self.train_layers < 0):  # fmt: skip
+            raise InputError("--warmup-steps, --eval-rows, --vocabulary-distractors and "
+                             "--train-layers must not be negative")  # fmt: skip
         if not self.target_modules:
             raise InputError("--target-modules is empty")
         if self.general_data and round(self.batch_size * self.general_fraction) >= self.batch_size:

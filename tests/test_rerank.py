@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 from click.testing import CliRunner
@@ -59,7 +60,7 @@ def dataset(tmp_path_factory: pytest.TempPathFactory) -> Path:
 class _Recording(Reranker):
     """Keeps every n-best list it is shown and chooses the last hypothesis."""
 
-    seen: list[list[Hypothesis]] = []
+    seen: ClassVar[list[list[Hypothesis]]] = []
 
     def choose(self, hypotheses):  # type: ignore[no-untyped-def, override]
         self.seen.append(list(hypotheses))

@@ -19,6 +19,9 @@ METHODS: dict[str, tuple[str, str]] = {
     "qlora": ("devspeech.finetune.methods.lora", "QLora"),
     "decoder": ("devspeech.finetune.methods.decoder", "Decoder"),
     "full": ("devspeech.finetune.methods.full", "Full"),
+    "dora": ("devspeech.finetune.methods.lora", "Dora"),
+    "ia3": ("devspeech.finetune.methods.ia3", "Ia3"),
+    "progressive": ("devspeech.finetune.methods.progressive", "Progressive"),
 }
 
 METHOD_HELP = "How to train: " + ", ".join(METHODS) + "."

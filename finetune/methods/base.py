@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from devspeech.errors import InputError
+
 if TYPE_CHECKING:
     from devspeech.benchmark.models.whisper import LoadedWhisper
     from devspeech.finetune.options import FinetuneOptions
@@ -24,6 +26,11 @@ class Method:
 
     def check(self, options: FinetuneOptions, device: str) -> None:
         """Refuse, before any data is read, what this machine or these options cannot run."""
+        if options.train_layers:
+            raise InputError(
+                f"--train-layers chooses the decoder layers that train, and --method "
+                f"{self.name} does not train by layers; use --method decoder"
+            )
 
     def quantization(self, device: str) -> Any:
         """A transformers quantization config for the base as it is loaded, or None."""
@@ -46,7 +53,48 @@ class Method:
         """A plain WhisperForConditionalGeneration of the loaded result (for export)."""
         return model
 
+    def before_update(self, model: Any, step: int, options: FinetuneOptions) -> None:
+        """Called with the gradients of `step` (1-based) before the optimizer applies them;
+        a method whose trained set changes as the run goes (progressive unfreezing) zeroes
+        what must not move yet. Seeded by nothing but the step, so resuming is exact."""
+
+
+class PeftAdapter(Method):
+    """A method whose result is a PEFT adapter folder over its recorded base, placed on
+    every layer or (`--lora-layers decoder`) the decoder's alone, whose encoder is then
+    frozen and cached; it merges into the base's weights for export."""
+
+    result_dir: ClassVar[str] = ADAPTER_DIR
+
+    def frozen_encoder(self, options: FinetuneOptions) -> bool:
+        return bool(options.lora_layers == "decoder")
+
+    def save(self, model: Any, loaded: LoadedWhisper, folder: Path) -> None:
+        from devspeech.benchmark.models.adapter import write_base_record
+
+        model.save_pretrained(folder)
+        write_base_record(folder, loaded.spec.text, loaded.location)
+
+    def merge(self, model: Any) -> Any:
+        return model.merge_and_unload()
+
 
 def freeze_encoder(model: Any) -> None:
     for parameter in model.model.encoder.parameters():
         parameter.requires_grad = False
+
+
+def decoder_layers(model: Any) -> list[Any]:
+    """The decoder's layers, bottom to top."""
+    return list(model.model.decoder.layers)
+
+
+def top_layers(model: Any, count: int, what: str) -> list[Any]:
+    """The top `count` decoder layers; one clear line when the model has fewer."""
+    layers = decoder_layers(model)
+    if count > len(layers):
+        raise InputError(
+            f"{what} {count}: this model's decoder has {len(layers)} layers; give at most "
+            f"{len(layers)} (0 trains them all)"
+        )
+    return layers[len(layers) - count :]

@@ -1,21 +1,30 @@
 """LoRA (PEFT) on the attention and feed-forward projections, of every layer or of the
 decoder's alone (the encoder is then frozen and cached); QLoRA puts it over a 4-bit base
-on a CUDA GPU. The result is an adapter folder that loads over its recorded base."""
+on a CUDA GPU; DoRA (Liu et al. 2024) splits each update into a magnitude and a LoRA
+direction. The result is an adapter folder that loads over its recorded base."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any
 
 from devspeech.errors import InputError
-from devspeech.finetune.methods.base import ADAPTER_DIR, Method
+from devspeech.finetune.methods.base import PeftAdapter
 
 
-class Lora(Method):
+def peft_targets(modules: tuple[str, ...], layers: str) -> list[str] | str:
+    """PEFT's target_modules: the names, or (decoder layers only) a regex PEFT matches
+    against full module names."""
+    if layers != "decoder":
+        return list(modules)
+    names = "|".join(map(re.escape, modules))
+    return rf"(?:.*\.)?decoder\.layers\.\d+\.(?:\w+\.)?(?:{names})"
+
+
+class Lora(PeftAdapter):
     name = "lora"
     summary = "low-rank updates of the projections (--lora-layers all or decoder)"
-    result_dir = ADAPTER_DIR
+    use_dora = False
 
     def prepare(self, loaded: Any, options: Any) -> Any:
         import torch
@@ -28,31 +37,16 @@ class Lora(Method):
             raise InputError(
                 f"--target-modules: {loaded.spec.text} has no {', '.join(missing)} layers"
             )
-        targets: list[str] | str = list(options.target_modules)
-        if options.lora_layers == "decoder":  # a regex PEFT matches against full module names
-            names_ = "|".join(map(re.escape, options.target_modules))
-            targets = rf"(?:.*\.)?decoder\.layers\.\d+\.(?:\w+\.)?(?:{names_})"
         config = LoraConfig(
             r=options.rank,
             lora_alpha=options.alpha,
             lora_dropout=options.dropout,
-            target_modules=targets,
+            target_modules=peft_targets(options.target_modules, options.lora_layers),
             bias="none",
+            use_dora=self.use_dora,
         )
         torch.manual_seed(options.seed)  # the adapter's random init: the same on every load
         return get_peft_model(model, config)
-
-    def frozen_encoder(self, options: Any) -> bool:
-        return bool(options.lora_layers == "decoder")
-
-    def save(self, model: Any, loaded: Any, folder: Path) -> None:
-        from devspeech.benchmark.models.adapter import write_base_record
-
-        model.save_pretrained(folder)
-        write_base_record(folder, loaded.spec.text, loaded.location)
-
-    def merge(self, model: Any) -> Any:
-        return model.merge_and_unload()
 
 
 class QLora(Lora):
@@ -62,6 +56,7 @@ class QLora(Lora):
     def check(self, options: Any, device: str) -> None:
         import torch
 
+        super().check(options, device)
         if not device.startswith("cuda") or not torch.cuda.is_available():
             raise InputError("--method qlora needs a CUDA GPU (--device cuda); use lora on a CPU")
         try:
@@ -88,3 +83,9 @@ class QLora(Lora):
 
         loaded.model = prepare_model_for_kbit_training(loaded.model)
         return super().prepare(loaded, options)
+
+
+class Dora(Lora):
+    name = "dora"
+    summary = "LoRA's direction with a trained magnitude per output (DoRA; --lora-layers)"
+    use_dora = True
