@@ -200,8 +200,9 @@ def test_train_layers_and_progressive_unfreezing_move_only_the_layers_they_shoul
     top = finetune(_options(dataset, method="decoder", train_layers=1), tmp_path / "top")
     assert top.result is not None
     changed = _changed(top.result)
-    assert changed and all(k.startswith(("model.decoder.layers.1.", "model.decoder.layer_norm"))
-                           for k in changed)  # fmt: skip  (random:80 has 2 decoder layers)
+    assert changed and all(
+        k.startswith(("model.decoder.layers.1.", "model.decoder.layer_norm")) for k in changed
+    )  # fmt: skip  (random:80 has 2 decoder layers)
     first = finetune(_options(dataset, method="progressive", max_steps=1), tmp_path / "first")
     assert first.result is not None
     changed = _changed(first.result)
