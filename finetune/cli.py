@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from devspeech.cli import comma_list
-from devspeech.finetune.methods import METHOD_HELP
+from devspeech.finetune.methods import AUTO, METHOD_HELP, choose_method
 
 
 @click.command()
@@ -27,7 +27,7 @@ from devspeech.finetune.methods import METHOD_HELP
     required=True,
     help="Run folder: checkpoints, metrics.jsonl, report.md and the result.",
 )
-@click.option("--method", default="lora", show_default=True, help=METHOD_HELP)
+@click.option("--method", default=AUTO, show_default=True, help=METHOD_HELP)
 @click.option("--rank", type=int, default=32, show_default=True)
 @click.option("--alpha", type=int, default=64, show_default=True)
 @click.option("--dropout", type=float, default=0.05, show_default=True)
@@ -52,7 +52,12 @@ from devspeech.finetune.methods import METHOD_HELP
 @click.option("--learning-rate", "--lr", type=float, default=1e-4, show_default=True)
 @click.option("--batch-size", type=int, default=8, show_default=True)
 @click.option("--grad-accum", type=int, default=1, show_default=True)
-@click.option("--warmup-steps", type=int, default=50, show_default=True)
+@click.option(
+    "--warmup-steps",
+    type=int,
+    default=None,
+    help="Steps of linear warm-up (default: 10% of the run, at least 10, at most half).",
+)
 @click.option("--max-steps", type=int, default=600, show_default=True)
 @click.option("--eval-every", type=int, default=100, show_default=True)
 @click.option(
@@ -126,8 +131,12 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
     from devspeech.finetune.options import FinetuneOptions, TrainControl
     from devspeech.finetune.train import finetune as run_finetune
 
+    method = flags["method"]
+    if method == AUTO:
+        method, why = choose_method(flags["device"])
+        click.echo(f"method: {method} (auto: {why})", err=True)
     options = FinetuneOptions(
-        model=flags["model"], data=flags["data"], method=flags["method"], rank=flags["rank"],
+        model=flags["model"], data=flags["data"], method=method, rank=flags["rank"],
         alpha=flags["alpha"], dropout=flags["dropout"],
         target_modules=comma_list(flags["target_modules"]), lora_layers=flags["lora_layers"],
         train_layers=flags["train_layers"],

@@ -164,7 +164,7 @@ def autocast(device: str, precision: str):  # type: ignore[no-untyped-def]
 
 def lr_factor(options: FinetuneOptions) -> Callable[[int], float]:
     """Linear warm-up to the learning rate, then linear decay to zero at the last step."""
-    warmup, total = options.warmup_steps, options.max_steps
+    warmup, total = options.warmup, options.max_steps
 
     def factor(step: int) -> float:
         if step < warmup:

@@ -14,6 +14,8 @@ PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 LORA_LAYERS = ("all", "decoder")
 # LoRA on every attention projection and both feed-forward layers (the research note)
 TARGET_MODULES = ("q_proj", "k_proj", "v_proj", "out_proj", "fc1", "fc2")
+WARMUP_FRACTION = 0.1
+WARMUP_MIN = 10
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class FinetuneOptions:
     learning_rate: float = 1e-4
     batch_size: int = 8
     grad_accum: int = 1
-    warmup_steps: int = 50
+    warmup_steps: int | None = None  # None: WARMUP_FRACTION of the run (see `warmup`)
     max_steps: int = 600
     eval_every: int = 100
     eval_rows: int = 64
@@ -73,7 +75,7 @@ class FinetuneOptions:
                 f"--keyword-loss-weight {self.keyword_loss_weight} is under 1; 1 weighs keyword "
                 "tokens as any other, 2 to 5 favours them"
             )
-        if (self.warmup_steps < 0 or self.eval_rows < 0 or self.vocabulary_distractors < 0
+        if ((self.warmup_steps or 0) < 0 or self.eval_rows < 0 or self.vocabulary_distractors < 0
                 or self.train_layers < 0):  # fmt: skip
             raise InputError("--warmup-steps, --eval-rows, --vocabulary-distractors and "
                              "--train-layers must not be negative")  # fmt: skip
@@ -81,6 +83,14 @@ class FinetuneOptions:
             raise InputError("--target-modules is empty")
         if self.general_data and round(self.batch_size * self.general_fraction) >= self.batch_size:
             raise InputError("--general-fraction leaves no room for the training data in a batch")
+
+    @property
+    def warmup(self) -> int:
+        """Warm-up steps: as given, or WARMUP_FRACTION of the run, at least WARMUP_MIN
+        steps, and never more than half the run (a 40-step run reaches its rate)."""
+        if self.warmup_steps is not None:
+            return self.warmup_steps
+        return min(max(WARMUP_MIN, round(WARMUP_FRACTION * self.max_steps)), self.max_steps // 2)
 
     def to_dict(self) -> dict[str, object]:
         data = asdict(self)

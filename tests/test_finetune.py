@@ -383,7 +383,7 @@ def test_the_commands_train_export_to_onnx_and_bench_through_onnxruntime(
     run, onnx, bench = tmp_path / "run", tmp_path / "onnx", tmp_path / "bench"
     done = runner.invoke(cli, ["finetune", "--model", "random:80", "--data", str(dataset),
                                "-o", str(run), "--general-data", "none", "--max-steps", "1",
-                               "--rank", "4", "--alpha", "8", "--batch-size", "2",
+                               "--method", "lora", "--rank", "4", "--alpha", "8", "--batch-size", "2",
                                "--eval-rows", "1", "--warmup-steps", "1"])  # fmt: skip
     assert done.exit_code == 0, done.output
     assert f"wrote {run / 'adapter'} (1 steps" in done.output

@@ -164,7 +164,7 @@ def dataset(corpus: Path) -> Path:
 
 def _finetune_args(data: Path, out: Path) -> list[str]:
     return ["finetune", "--model", "random:80", "--data", str(data), "-o", str(out),
-            "--rank", "4", "--alpha", "8", "--batch-size", "2", "--max-steps", "6",
+            "--method", "lora", "--rank", "4", "--alpha", "8", "--batch-size", "2", "--max-steps", "6",
             "--warmup-steps", "1", "--eval-every", "2", "--eval-rows", "2",
             "--general-data", "none", "--lr", "1e-3"]  # fmt: skip
 

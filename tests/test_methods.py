@@ -215,3 +215,28 @@ def test_train_layers_and_progressive_unfreezing_move_only_the_layers_they_shoul
                                          r"train, and --method lora does not train by layers; "
                                          r"use --method decoder"):  # fmt: skip
         finetune(_options(dataset, method="lora", train_layers=1), tmp_path / "lora")
+
+
+def test_warm_up_is_a_share_of_the_run_with_a_minimum(dataset: Path) -> None:
+    def warmup(steps: int, given: int | None = None) -> int:
+        return _options(dataset, max_steps=steps, warmup_steps=given).warmup
+
+    assert [warmup(s) for s in (3, 40, 100, 600)] == [1, 10, 10, 60]
+    assert warmup(40, given=0) == 0 and warmup(40, given=25) == 25
+
+
+def test_method_auto_trains_a_cached_encoder_method_on_a_cpu_and_says_why(
+    dataset: Path, tmp_path: Path
+) -> None:
+    from click.testing import CliRunner
+
+    from devspeech.cli import cli
+
+    done = CliRunner().invoke(cli, ["finetune", "--model", "random:80", "--data", str(dataset),
+                                    "-o", str(tmp_path / "run"), "--max-steps", "1",
+                                    "--eval-rows", "0", "--general-data", "none"])  # fmt: skip
+    assert done.exit_code == 0, done.output
+    assert "method: decoder (auto: on a CPU, a cached-encoder method" in done.output
+    record = RunRecord.read(tmp_path / "run")
+    assert record is not None and record.options["method"] == "decoder"
+    assert record.options["warmup_steps"] is None

@@ -24,7 +24,24 @@ METHODS: dict[str, tuple[str, str]] = {
     "progressive": ("devspeech.finetune.methods.progressive", "Progressive"),
 }
 
-METHOD_HELP = "How to train: " + ", ".join(METHODS) + "."
+AUTO = "auto"
+METHOD_HELP = (
+    "How to train: " + ", ".join(METHODS) + "; auto picks one for the device (decoder on a "
+    "CPU, lora on a GPU) and says why."
+)
+
+
+def choose_method(device: str) -> tuple[str, str]:
+    """The method `--method auto` trains on `device`, and why."""
+    if device.startswith("cuda"):
+        return "lora", (
+            "on a GPU, LoRA on every layer: the encoder adapts too, at a small adapter's cost"
+        )
+    return "decoder", (
+        "on a CPU, a cached-encoder method (about 10x faster a step than LoRA on every layer "
+        "here, perf/RESULTS.md), and the held-out experiment's best recipe (run F); "
+        "--method lora trains every layer"
+    )
 
 
 def method_names() -> tuple[str, ...]:
