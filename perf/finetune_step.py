@@ -1,22 +1,22 @@
-"""What `devspeech finetune` costs per step against a bare PEFT loop, and what caching buys.
+"""What `devspeech finetune` costs per step with every method, against a bare PEFT loop.
 
     python perf/finetune_step.py [--model bundled:tiny.en] [--steps 12] [--batch-size 8]
+        [--kinds bare,lora,...]
 
 Speaks a small dataset with espeak-ng, then trains the same model on the same batch size,
 each run in a fresh process:
 
 - bare: the Hugging Face recipe by hand: LoRA r=32 (alpha 64, q/k/v/out_proj/fc1/fc2)
   through peft, log-mel features and tokenizer labels per batch, AdamW;
-- devspeech lora: `finetune` with the same LoRA settings (evaluation off);
-- devspeech decoder: `finetune --method decoder` (encoder outputs cached after their
-  first use);
-- devspeech lora-decoder: `finetune --lora-layers decoder` (LoRA on the decoder's layers
-  alone, encoder outputs cached the same way).
+- every registered method but qlora (a CUDA GPU's) through `finetune` (evaluation off):
+  `lora`, `dora`, `ia3` and `full` train the encoder too; `decoder`, `progressive` and
+  the adapters with `-decoder` (`--lora-layers decoder`) keep it frozen and read its
+  outputs from the cache after their first use; `decoder-top2` is `--train-layers 2`.
 
-Seconds per step are the median over the steps after the first epoch (so the decoder's
-cache is warm). Prints each, the ratio bare / devspeech lora (target >= 0.9), the cached
-methods' speed-up over lora, and the peak memory of each process (target for lora: under
-8 GB).
+Seconds per step are the median over the steps after the first epoch (so the cache is
+warm). Prints each with its trainable parameters and peak memory, the ratio bare /
+devspeech lora (target >= 0.9), every cached-encoder method's speed-up over lora on every
+layer (target >= 8x), and lora's peak memory (target: under 8 GB).
 """
 
 from __future__ import annotations
@@ -69,16 +69,27 @@ def bare(dataset: Path, model_spec: str, steps: int, batch_size: int) -> list[fl
     return [b - a for a, b in pairwise(marks)]
 
 
+KINDS = ("bare", "lora", "lora-decoder", "dora-decoder", "ia3", "ia3-decoder", "decoder",
+         "decoder-top2", "progressive", "full")  # fmt: skip
+
+
+def _options(kind: str) -> dict[str, object]:
+    """FinetuneOptions fields of a kind: method, then -decoder (adapter on the decoder
+    alone) or -topN (--train-layers N)."""
+    method, _, variant = kind.partition("-")
+    if variant.startswith("top"):
+        return {"method": method, "train_layers": int(variant[3:])}
+    return {"method": method, "lora_layers": variant or "all"}
+
+
 def devspeech(
     dataset: Path, model_spec: str, steps: int, batch_size: int, kind: str
-) -> list[float]:
+) -> tuple[list[float], int]:
     from devspeech.finetune.options import FinetuneOptions, TrainControl
     from devspeech.finetune.train import finetune
 
     marks = [time.perf_counter()]
-    method, _, layers = kind.partition("-")
-    options = FinetuneOptions(model=model_spec, data=str(dataset), method=method,
-                              lora_layers=layers or "all",
+    options = FinetuneOptions(model=model_spec, data=str(dataset), **_options(kind),  # type: ignore[arg-type]
                               batch_size=batch_size, max_steps=steps, warmup_steps=1,
                               eval_every=steps, eval_rows=0, timestamp_fraction=0.0,
                               prompt_fraction=0.0)  # fmt: skip
@@ -86,15 +97,24 @@ def devspeech(
         control = TrainControl(after_step=lambda _: marks.append(time.perf_counter()),
                                save_every=steps)  # fmt: skip
         finetune(options, Path(folder) / "run", control)
-    return [b - a for a, b in pairwise(marks)]
+    return [b - a for a, b in pairwise(marks)], _trainable(options)
+
+
+def _trainable(options: object) -> int:
+    from devspeech.finetune.model import load_model
+
+    return sum(p.numel() for p in load_model(options).trainable().values())  # type: ignore[arg-type]
 
 
 def child(kind: str, dataset: Path, model: str, steps: int, batch_size: int) -> None:
-    """Run one kind of training and print its step times and peak memory as JSON."""
-    times = (bare(dataset, model, steps, batch_size) if kind == "bare"
-             else devspeech(dataset, model, steps, batch_size, kind))  # fmt: skip
+    """Run one kind of training and print its step times, trainable parameters and peak
+    memory as JSON."""
+    if kind == "bare":
+        times, trainable = bare(dataset, model, steps, batch_size), 0
+    else:
+        times, trainable = devspeech(dataset, model, steps, batch_size, kind)
     peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"times": times, "peak_mib": peak_mib}))
+    print(json.dumps({"times": times, "peak_mib": peak_mib, "trainable": trainable}))
 
 
 def main() -> None:
@@ -102,6 +122,7 @@ def main() -> None:
     parser.add_argument("--model", default="bundled:tiny.en")
     parser.add_argument("--steps", type=int, default=12)
     parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--child", nargs=2, metavar=("KIND", "DATASET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -121,7 +142,8 @@ def main() -> None:
         options = GenerateOptions(engines=("espeak",), augment="none", longform_fraction=0.0)
         generate(root / "u.jsonl", root / "ds", options, RunOptions(RunnerOptions(workers=2)))
         figures = {}
-        for kind in ("bare", "lora", "decoder", "lora-decoder"):
+        kinds = [k for k in args.kinds.split(",") if k]
+        for kind in dict.fromkeys(["bare", "lora", *kinds]):
             command = [sys.executable, __file__, "--child", kind, str(root / "ds"),
                        "--model", args.model, "--steps", str(args.steps),
                        "--batch-size", str(args.batch_size)]  # fmt: skip
@@ -130,19 +152,22 @@ def main() -> None:
     rows = 32  # train rows of 40 utterances, about; one epoch is rows / batch steps
     warm = max(1, rows // args.batch_size + 1)
     step_s = {k: statistics.median(v["times"][warm:] or v["times"]) for k, v in figures.items()}
-    print(
-        f"model              {args.model}, batch {args.batch_size}, LoRA r=32, {args.steps} steps"
-    )
-    for kind, label in (("bare", "bare PEFT loop"), ("lora", "devspeech lora"),
-                        ("decoder", "devspeech decoder"),
-                        ("lora-decoder", "lora, decoder")):  # fmt: skip
-        print(f"{label:<18} {step_s[kind]:7.2f} s/step, peak {figures[kind]['peak_mib']:7.0f} MiB")
+    print(f"model              {args.model}, batch {args.batch_size}, {args.steps} steps")
+    for kind, figure in figures.items():
+        label = "bare PEFT loop" if kind == "bare" else f"devspeech {kind}"
+        trainable = f", {figure['trainable'] / 1e6:.2f}M trained" if figure["trainable"] else ""
+        print(f"{label:<26} {step_s[kind]:7.2f} s/step, peak {figure['peak_mib']:7.0f} MiB"
+              f"{trainable}")  # fmt: skip
     ratio = step_s["bare"] / step_s["lora"]
-    print(f"ratio              {ratio:7.2f} (bare / devspeech lora; target >= 0.9)")
-    for kind in ("decoder", "lora-decoder"):
+    print(f"ratio                      {ratio:7.2f} (bare / devspeech lora; target >= 0.9)")
+    for kind in (k for k in figures if k not in ("bare", *FULL_ENCODER)):
         speed_up = step_s["lora"] / step_s[kind]
-        print(f"{kind + ' speed-up':<22} {speed_up:6.2f}x over lora (cached encoder)")
-    print(f"lora peak memory   {figures['lora']['peak_mib'] / 1024:7.2f} GiB (target < 8)")
+        print(f"{kind + ' speed-up':<26} {speed_up:6.2f}x over lora on every layer "
+              "(cached encoder; target >= 8)")  # fmt: skip
+    print(f"lora peak memory           {figures['lora']['peak_mib'] / 1024:7.2f} GiB (target < 8)")
+
+
+FULL_ENCODER = ("lora", "dora", "ia3", "full")  # kinds that train the encoder: no cache
 
 
 if __name__ == "__main__":
