@@ -6,8 +6,10 @@ Each script runs in its own process, one after another (they measure speed, so n
 else should run beside them), with the arguments below: sizes that finish in minutes on
 two cores. Every figure a script prints (a `label   value` line) becomes a row under the
 script's name; the ratios to each script's bare baseline are among them, measured in the
-same run. The record starts with the machine it was measured on. A script that fails or
-runs past the timeout is recorded as such, and the others still run.
+same run. The record starts with the machine it was measured on, and each script's
+section says when it ran. A script that fails or runs past the timeout is recorded as
+such, and the others still run. With `--only`, the other scripts' sections are kept as
+the record had them.
 """
 
 from __future__ import annotations
@@ -49,7 +51,8 @@ def machine() -> list[str]:
     return [
         f"- machine: {cpu}, {os.cpu_count()} cores{memory}, no GPU used",
         f"- Python {platform.python_version()} on {platform.platform()}",
-        f"- measured {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- written {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')} "
+        "(each section says when it ran)",
     ]
 
 
@@ -78,13 +81,19 @@ def main() -> None:
     args = parser.parse_args()
     lines = ["# Performance record", "", "Written by `python perf/run_all.py`.", "", *machine()]
     failed = 0
-    for name in args.only or SCRIPTS:
+    kept = sections(args.output) if args.only else {}
+    for name in SCRIPTS:
+        if args.only and name not in args.only:
+            lines += kept.get(name, [])
+            continue
         print(f"== {name} {' '.join(SCRIPTS[name])}", flush=True)
         figures, status, seconds = run(name, SCRIPTS[name], args.timeout)
         failed += status != "ok"
+        when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
         lines += ["", f"## {name}", "",
                   f"`python perf/{name}.py {' '.join(SCRIPTS[name])}`: {status}, "
-                  f"{seconds:.0f} s", "", "| figure | value |", "|---|---|"]  # fmt: skip
+                  f"{seconds:.0f} s, measured {when}", "", "| figure | value |",
+                  "|---|---|"]  # fmt: skip
         lines += [f"| {label} | {value.replace('|', '/')} |" for label, value in figures]
         for label, value in figures:
             print(f"  {label:<22} {value}")
@@ -95,6 +104,24 @@ def main() -> None:
     partial.replace(args.output)
     print(f"wrote {args.output}")
     sys.exit(1 if failed else 0)
+
+
+def sections(record: Path) -> dict[str, list[str]]:
+    """The lines of each script's section of an existing record (a blank line first)."""
+    found: dict[str, list[str]] = {}
+    name = None
+    if not record.is_file():
+        return found
+    for line in record.read_text(encoding="utf-8").splitlines():
+        if line.startswith("## "):
+            name = line[3:].strip()
+            found[name] = ["", line]
+        elif name is not None:
+            found[name].append(line)
+    for body in found.values():
+        while body and not body[-1].strip():
+            body.pop()
+    return found
 
 
 if __name__ == "__main__":
