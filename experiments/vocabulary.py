@@ -22,7 +22,8 @@ write when it is given the names in play, at 100, 500 and 1,000 terms?
    (the standard library, click, tqdm, jiwer, markdown-it-py, git and pip --help): without
    vocabulary prompts, with them on half the rows, and with them and the loss on keyword
    tokens counted `--keyword-loss-weight` times; each benched on the same rows at the
-   middle size. The test's names are mostly ones training never saw; recall on those
+   middle size, and with the glossary of the true names (can it copy a name it is
+   given?). The test's names are mostly ones training never saw; recall on those
    (unseen names) is the column that says whether the model learned to copy. Each run's
    general-English WER (its held-out general set, base and tuned) is reported under the
    table.
@@ -120,9 +121,10 @@ def main() -> None:
         for name, tuned in _tune(args, out):
             folder = out / f"bench-tuned-{name}"
             run = None
-            for biasing in ("none", "trie"):
+            for biasing, conditions in (("none", ("none", "vocabulary", "glossary")),
+                                        ("trie", ("none", "vocabulary"))):  # fmt: skip
                 run = run_bench(BenchOptions(**{**common, "models": (str(tuned),)},
-                                             conditions=("none", "vocabulary"),
+                                             conditions=conditions, glossary=glossary,
                                              vocabulary=glossary, distractors=extra,
                                              biasing=biasing), folder)  # fmt: skip
             assert run is not None
