@@ -72,7 +72,7 @@ def main() -> None:
     parser.add_argument("--keyword-loss-weight", type=float, default=3.0)
     parser.add_argument("--beams", type=int, default=4)
     parser.add_argument("--beam-tuned", action="store_true",
-                        help="Beam rows for the tuned models too (slow: 6 to 10 s a clip here).")  # fmt: skip
+                        help="Beam rows for the tuned models too (6 to 10 s a clip here).")  # fmt: skip
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
