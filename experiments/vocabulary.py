@@ -71,8 +71,9 @@ def main() -> None:
     parser.add_argument("--vocabulary-prompt-fraction", type=float, default=0.5)
     parser.add_argument("--keyword-loss-weight", type=float, default=3.0)
     parser.add_argument("--beams", type=int, default=4)
-    parser.add_argument("--beam-tuned", action="store_true",
-                        help="Beam rows for the tuned models too (6 to 10 s a clip here).")  # fmt: skip
+    parser.add_argument(
+        "--beam-tuned", action="store_true", help="Beam rows for the tuned models too (slow)."
+    )
     args = parser.parse_args()
     out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
