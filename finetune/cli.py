@@ -131,10 +131,9 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
     from devspeech.finetune.options import FinetuneOptions, TrainControl
     from devspeech.finetune.train import finetune as run_finetune
 
-    method = flags["method"]
-    if method == AUTO:
+    method, why = flags["method"], ""
+    if method == AUTO:  # said once the run is done: a refused run stays one line
         method, why = choose_method(flags["device"])
-        click.echo(f"method: {method} (auto: {why})", err=True)
     options = FinetuneOptions(
         model=flags["model"], data=flags["data"], method=method, rank=flags["rank"],
         alpha=flags["alpha"], dropout=flags["dropout"],
@@ -158,6 +157,8 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
         precision=flags["precision"], allow_partial=flags["allow_partial"],
     )  # fmt: skip
     summary = run_finetune(options, flags["output"], control)
+    if why:
+        click.echo(f"method: {method} (auto: {why})")
     click.echo((flags["output"] / "report.md").read_text(encoding="utf-8"))
     resumed = f", resumed from step {summary.resumed_from}" if summary.resumed_from else ""
     click.echo(
