@@ -15,7 +15,6 @@ from devspeech.audio import SAMPLE_RATE, decode_16k
 from devspeech.finetune.examples import Example
 from devspeech.finetune.labels import IGNORE, TokenSequence
 
-
 WEIGHTS = "label_weights"  # the batch's per-label loss weights, when keywords weigh more
 
 
