@@ -90,6 +90,13 @@ def fit_prompt(prompt: str, tokenizer: Any, limit: int = MAX_PROMPT_TOKENS) -> s
 _WARNED: set[str] = set()
 
 
+def prompt_ids(tokenizer: Any, prompt: str) -> list[int]:
+    """`<|startofprev|>` and the tokens of `prompt` as Whisper keeps them: cut by whole
+    terms (fit_prompt), then to its last MAX_PROMPT_TOKENS tokens."""
+    ids = tokenizer.encode(" " + fit_prompt(prompt, tokenizer).strip(), add_special_tokens=False)
+    return [tokenizer.convert_tokens_to_ids("<|startofprev|>"), *ids[-MAX_PROMPT_TOKENS:]]
+
+
 def decode_tokens(tokenizer: Any, sequence: Any, timestamps: bool) -> Transcript:
     """The text of a generated token sequence and, when `timestamps`, its segments (from
     the tokenizer's offsets; a segment still open at the end is left out)."""
@@ -184,8 +191,7 @@ class TransformersBackend:
         if self.multilingual:
             kwargs.update(language="en", task="transcribe")
         if prompt:
-            ids = self.processor.get_prompt_ids(fit_prompt(prompt, self.processor.tokenizer))
-            ids = [*ids[:1], *ids[1:][-MAX_PROMPT_TOKENS:]]  # <|startofprev|> and the last tokens
+            ids = prompt_ids(self.processor.tokenizer, prompt)
             kwargs["prompt_ids"] = torch.tensor(ids, device=self.device)
         if self.bias is not None:
             from transformers import LogitsProcessorList
@@ -220,8 +226,7 @@ class TransformersBackend:
             start += [ids("<|en|>"), ids("<|transcribe|>")]
         prefix = [*start, ids("<|notimestamps|>")]
         if prompt:
-            prompt_ids = self.processor.get_prompt_ids(fit_prompt(prompt, tokenizer))
-            prefix = [*prompt_ids[:1], *prompt_ids[1:][-MAX_PROMPT_TOKENS:], *prefix]
+            prefix = [*prompt_ids(tokenizer, prompt), *prefix]
         beams = self.decoding.beams
         count = input_features.shape[0]
         kwargs: dict[str, Any] = {}

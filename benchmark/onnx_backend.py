@@ -21,8 +21,8 @@ from devspeech.benchmark.backends import (
     CHUNK_S,
     DecodeOptions,
     Transcript,
-    fit_prompt,
     need_vocabulary,
+    prompt_ids,
 )
 from devspeech.benchmark.biasing import TokenTrie, bias_numpy
 from devspeech.benchmark.models import ModelSpec
@@ -78,7 +78,6 @@ class OnnxBackend:
         if generation.get("is_multilingual"):
             start += [generation["lang_to_id"]["<|en|>"], generation["task_to_id"]["transcribe"]]
         self.start = [int(t) for t in start]
-        self.prev = int(self.tokenizer.convert_tokens_to_ids("<|startofprev|>"))
         self.trie = None
         self.bias_bonus = decoding.bias_bonus
         if decoding.decoding.biasing == "trie":
@@ -106,11 +105,7 @@ class OnnxBackend:
         return Transcript(" ".join(t for t in texts if t), tuple(segments) if timestamps else None)
 
     def _prefix(self, prompt: str | None, timestamps: bool) -> list[int]:
-        prefix = []
-        if prompt:
-            prompt = fit_prompt(prompt, self.tokenizer)
-            ids = self.tokenizer.encode(" " + prompt.strip(), add_special_tokens=False)
-            prefix = [self.prev, *ids[-(self.max_length // 2 - 1) :]]
+        prefix = prompt_ids(self.tokenizer, prompt) if prompt else []
         return prefix + self.start + ([] if timestamps else [self.no_timestamps])
 
     def _batch(

@@ -17,6 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from devspeech.benchmark.decoding import Decoding
 from devspeech.vocabulary import Term, Vocabulary
 
 PROMPT_TERMS = 24  # terms a second pass is prompted with
@@ -125,9 +126,11 @@ def compression_ratio(text: str) -> float:
     return len(data) / max(1, len(zlib.compress(data))) if data else 0.0
 
 
-def second_pass_kept(first: str, second: str, threshold: float = 2.4) -> bool:
-    """Whether the prompted second pass is kept: not when it loops where the first did not
-    (a term list in the prompt can start the model writing lists: `__new__, __new__, ...`)."""
+def second_pass_kept(first: str, second: str) -> bool:
+    """Whether the prompted second pass is kept: not when it loops (compresses better than
+    temperature fallback allows) where the first did not (a term list in the prompt can
+    start the model writing lists: `__new__, __new__, ...`)."""
+    threshold = Decoding.COMPRESSION_RATIO_THRESHOLD
     return compression_ratio(second) <= max(threshold, compression_ratio(first))
 
 

@@ -52,20 +52,16 @@ TIMING = "timing.json"
 
 
 def kind_options(kind: str) -> dict[str, Any]:
-    """FinetuneOptions fields of a kind: method, then -decoder or -topN."""
-    method, _, variant = kind.partition("-")
-    fields: dict[str, Any] = {"method": method, "learning_rate": LEARNING_RATES[method]}
-    if variant.startswith("top"):
-        fields["train_layers"] = int(variant[3:])
-    elif variant:
-        fields["lora_layers"] = variant
-    return fields
+    """FinetuneOptions fields of a kind: its variant's, and its method's learning rate."""
+    from devspeech.finetune.methods import variant_options
+
+    fields = variant_options(kind)
+    return {**fields, "learning_rate": LEARNING_RATES[str(fields["method"])]}
 
 
 def train_child(kind: str, out: Path, model: str, steps: int, data: Path, general: Path) -> None:
     """Train one kind in this process; write its step times, trainable parameters and peak
     memory beside the run."""
-    from devspeech.finetune.model import load_model
     from devspeech.finetune.options import FinetuneOptions, TrainControl
     from devspeech.finetune.train import finetune
     from devspeech.run_record import RunRecord
@@ -80,10 +76,9 @@ def train_child(kind: str, out: Path, model: str, steps: int, data: Path, genera
                            encoder_cache=out / f"encoder-cache-{model.replace(':', '-')}",
                            after_step=lambda _: marks.append(time.perf_counter()))  # fmt: skip
     summary = finetune(options, run, control)
-    trainable = sum(p.numel() for p in load_model(options).trainable().values())
     timing = {"step_s": [b - a for a, b in pairwise(marks)], "resumed_from": summary.resumed_from,
               "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-              "trainable": trainable}  # fmt: skip
+              "trainable": summary.trained_parameters}  # fmt: skip
     (run / TIMING).write_text(json.dumps(timing), encoding="utf-8")
 
 

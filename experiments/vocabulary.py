@@ -98,7 +98,8 @@ def main() -> None:
 
     results: list[tuple[str, str, Result]] = []
     shown: set[str] = set()
-    for size in (int(t) for t in comma_list(args.terms)):
+    sizes = [int(t) for t in comma_list(args.terms)]
+    for size in sizes:
         extra = max(0, size - len(names))
         folder = out / f"bench-{size}"  # one predictions file: every result paired with none
         run = None
@@ -115,7 +116,7 @@ def main() -> None:
             shown.add(label)
             results.append(("—" if label in ("none", "glossary") else str(len(names) + extra),
                             label, r))  # fmt: skip
-    middle_size = [int(t) for t in comma_list(args.terms)][len(comma_list(args.terms)) // 2]
+    middle_size = sizes[len(sizes) // 2]
     extra = max(0, middle_size - len(names))
     beams = {**common, "vocabulary": glossary, "distractors": extra}
     beam = _beam_rows(beams, args.beams, out / f"bench-{middle_size}")
@@ -141,13 +142,11 @@ def main() -> None:
             notes.append(_general_note(name, tuned.parent))
 
     # what one clip costs, as an application decodes it: one at a time, one pass or two
-    sizes = [int(t) for t in comma_list(args.terms)]
-    middle = sizes[len(sizes) // 2]
     cost = run_bench(BenchOptions(**common, conditions=("none", "vocabulary"), batch_size=1,
-                                  vocabulary=glossary, distractors=max(0, middle - len(names))),
+                                  vocabulary=glossary, distractors=extra),
                      out / "bench-cost")  # fmt: skip
     ratio = cost.results[0].rtfx / cost.results[1].rtfx if cost.results[1].rtfx else None
-    results.append((f"{middle} (one clip at a time)", "vocabulary", cost.results[1]))
+    results.append((f"{middle_size} (one clip at a time)", "vocabulary", cost.results[1]))
     report = _report(args, len(rows), len(names), results, time.perf_counter() - started)
     report += "".join(f"\n{note}\n" for note in notes)
     report += (

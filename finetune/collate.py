@@ -80,19 +80,20 @@ def collate(
     input_ids = torch.full((len(sequences), width), pad, dtype=torch.long)
     labels = torch.full((len(sequences), width), IGNORE, dtype=torch.long)
     mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    weights = torch.ones((len(sequences), width), dtype=torch.float32)
     for row, sequence in enumerate(sequences):
         n = len(sequence.input_ids)
         input_ids[row, :n] = torch.tensor(sequence.input_ids)
         labels[row, :n] = torch.tensor(sequence.labels)
         mask[row, :n] = 1
-        weights[row, list(sequence.keyword_positions)] = keyword_weight
     batch: dict[str, Any] = {
         "decoder_input_ids": input_ids.to(device),
         "decoder_attention_mask": mask.to(device),
         "labels": labels.to(device),
     }
     if keyword_weight != 1.0:
+        weights = torch.ones((len(sequences), width), dtype=torch.float32)
+        for row, sequence in enumerate(sequences):
+            weights[row, list(sequence.keyword_positions)] = keyword_weight
         batch[WEIGHTS] = weights.to(device)
     if cache is None:
         batch["input_features"] = features(tm.processor, [e.audio for e in examples]).to(device)

@@ -64,6 +64,7 @@ class FinetuneSummary:
     long_form_source: str = ""
     result: Path | None = None
     elapsed_s: float = 0.0
+    trained_parameters: int = 0  # how many numbers the method trains
 
 
 def _prepare(
@@ -163,6 +164,7 @@ def finetune(
     tm = load_model(options, control.device)
     if control.gradient_checkpointing:
         tm.model.gradient_checkpointing_enable()
+    summary.trained_parameters = sum(p.numel() for p in tm.trainable().values())
     train, general = _examples(options, data, tm, summary)
     resuming = claim(output, options, control)  # only once model and data are known good
     checks = _Checks.of(data, options)

@@ -73,37 +73,23 @@ KINDS = ("bare", "lora", "lora-decoder", "dora-decoder", "ia3", "ia3-decoder", "
          "decoder-top2", "progressive", "full")  # fmt: skip
 
 
-def _options(kind: str) -> dict[str, object]:
-    """FinetuneOptions fields of a kind: method, then -decoder (adapter on the decoder
-    alone) or -topN (--train-layers N)."""
-    method, _, variant = kind.partition("-")
-    if variant.startswith("top"):
-        return {"method": method, "train_layers": int(variant[3:])}
-    return {"method": method, "lora_layers": variant or "all"}
-
-
 def devspeech(
     dataset: Path, model_spec: str, steps: int, batch_size: int, kind: str
 ) -> tuple[list[float], int]:
+    from devspeech.finetune.methods import variant_options
     from devspeech.finetune.options import FinetuneOptions, TrainControl
     from devspeech.finetune.train import finetune
 
     marks = [time.perf_counter()]
-    options = FinetuneOptions(model=model_spec, data=str(dataset), **_options(kind),  # type: ignore[arg-type]
+    options = FinetuneOptions(model=model_spec, data=str(dataset), **variant_options(kind),  # type: ignore[arg-type]
                               batch_size=batch_size, max_steps=steps, warmup_steps=1,
                               eval_every=steps, eval_rows=0, timestamp_fraction=0.0,
                               prompt_fraction=0.0)  # fmt: skip
     with tempfile.TemporaryDirectory() as folder:
         control = TrainControl(after_step=lambda _: marks.append(time.perf_counter()),
                                save_every=steps)  # fmt: skip
-        finetune(options, Path(folder) / "run", control)
-    return [b - a for a, b in pairwise(marks)], _trainable(options)
-
-
-def _trainable(options: object) -> int:
-    from devspeech.finetune.model import load_model
-
-    return sum(p.numel() for p in load_model(options).trainable().values())  # type: ignore[arg-type]
+        summary = finetune(options, Path(folder) / "run", control)
+    return [b - a for a, b in pairwise(marks)], summary.trained_parameters
 
 
 def child(kind: str, dataset: Path, model: str, steps: int, batch_size: int) -> None:

@@ -44,6 +44,16 @@ def choose_method(device: str) -> tuple[str, str]:
     )
 
 
+def variant_options(variant: str) -> dict[str, object]:
+    """FinetuneOptions fields of a method variant as the perf script and the methods
+    experiment name them: the method, then `-decoder` (an adapter on the decoder alone) or
+    `-topN` (`--train-layers N`): `lora-decoder`, `decoder-top2`, `ia3`."""
+    method, _, rest = variant.partition("-")
+    if rest.startswith("top"):
+        return {"method": method, "train_layers": int(rest[3:])}
+    return {"method": method, "lora_layers": rest or "all"}
+
+
 def method_names() -> tuple[str, ...]:
     return tuple(METHODS)
 

@@ -23,10 +23,11 @@ class Method:
     name: ClassVar[str]
     summary: ClassVar[str]  # one line for the CLI's help and the report
     result_dir: ClassVar[str] = MODEL_DIR  # the folder of the finished run's result
+    trains_by_layers: ClassVar[bool] = False  # takes --train-layers
 
     def check(self, options: FinetuneOptions, device: str) -> None:
         """Refuse, before any data is read, what this machine or these options cannot run."""
-        if options.train_layers:
+        if options.train_layers and not self.trains_by_layers:
             raise InputError(
                 f"--train-layers chooses the decoder layers that train, and --method "
                 f"{self.name} does not train by layers; use --method decoder"
@@ -89,12 +90,12 @@ def decoder_layers(model: Any) -> list[Any]:
     return list(model.model.decoder.layers)
 
 
-def top_layers(model: Any, count: int, what: str) -> list[Any]:
+def top_layers(model: Any, count: int) -> list[Any]:
     """The top `count` decoder layers; one clear line when the model has fewer."""
     layers = decoder_layers(model)
     if count > len(layers):
         raise InputError(
-            f"{what} {count}: this model's decoder has {len(layers)} layers; give at most "
+            f"--train-layers {count}: this model's decoder has {len(layers)} layers; give at most "
             f"{len(layers)} (0 trains them all)"
         )
     return layers[len(layers) - count :]

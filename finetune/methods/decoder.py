@@ -13,15 +13,13 @@ from devspeech.finetune.methods.base import Method, freeze_encoder, top_layers
 class Decoder(Method):
     name = "decoder"
     summary = "every decoder weight (or the top --train-layers); the encoder frozen and cached"
-
-    def check(self, options: Any, device: str) -> None:
-        """Any --train-layers is checked against the model once it is loaded."""
+    trains_by_layers = True  # checked against the model's layers once it is loaded
 
     def prepare(self, loaded: Any, options: Any) -> Any:
         model = loaded.model
         freeze_encoder(model)
         if options.train_layers:
-            trained = top_layers(model, options.train_layers, "--train-layers")
+            trained = top_layers(model, options.train_layers)
             for parameter in model.model.decoder.parameters():
                 parameter.requires_grad = False
             for module in [*trained, model.model.decoder.layer_norm]:

@@ -36,8 +36,7 @@ class Progressive(Method):
         return min(layers, 1 + (step - 1) * layers // max(1, max_steps))
 
     def before_update(self, model: Any, step: int, options: Any) -> None:
-        base = model.get_base_model() if hasattr(model, "get_base_model") else model
-        layers = decoder_layers(base)
+        layers = decoder_layers(model)
         still = len(layers) - self.unfrozen(step, options.max_steps, len(layers))
         for layer in layers[:still]:
             for parameter in layer.parameters():
