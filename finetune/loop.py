@@ -101,11 +101,13 @@ def train_loop(
                 batch = collate(picks, train, general, tm, control.device, cache, index,
                                 options.keyword_loss_weight)  # fmt: skip
                 weights = batch.pop(WEIGHTS, None)
+                # weighted: the labels go to our loss alone, not to the model's own as well
+                labels = batch.pop("labels") if weights is not None else None
                 with autocast(control.device, control.precision):
                     output_ = tm.model(**batch, use_cache=False)  # no cache in training
                     step_loss = output_.loss
                     if weights is not None:
-                        step_loss = weighted_loss(output_.logits, batch["labels"], weights)
+                        step_loss = weighted_loss(output_.logits, labels, weights)
                 (step_loss / options.grad_accum).backward()
                 loss += step_loss.detach().item() / options.grad_accum
             tm.method.before_update(tm.model, step, options)

@@ -79,6 +79,7 @@ def test_tiny_en_reranks_its_n_best_whose_first_is_whispers_beam_result(dataset:
     beam = TransformersBackend(spec, DecodeOptions(decoding=Decoding("beam", 3)))
     reranked = TransformersBackend(spec, DecodeOptions(decoding=Decoding("beam", 3, rerank=True)))
     (best,) = beam.transcribe([audio], None, False)
+    _Recording.seen.clear()
     reranked.reranker = _Recording()
     (chosen,) = reranked.transcribe([audio], None, False)
     (hypotheses,) = _Recording.seen
