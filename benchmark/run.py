@@ -174,7 +174,7 @@ def training_names(spec: ModelSpec, train_data: str | None) -> frozenset[str] | 
     """The keywords of the train split the model learned from: of `train_data`, or of the
     data its fine-tune run names (a model folder inside a run); None when not known."""
     data = train_data
-    if data is None and spec.kind in ("peft", "transformers"):
+    if data is None and spec.kind in ("adapter", "transformers"):
         record = RunRecord.read(Path(spec.location).parent)
         data = record.options.get("data") if record is not None else None
     return None if data is None else split_keywords(str(data), "train")

@@ -19,9 +19,11 @@
 
 One table: kind, trainable parameters, seconds per step (median after the first epoch)
 and peak memory, keyword recall on names seen and unseen in training, code-aware WER with
-its paired difference against base, general-English WER, timestamps well formed and loop
-rate on long-form rows (the run's own check), and the export's size and RTFx. Every stage
-is kept in OUT and skipped when done, so a killed run goes on where it stopped.
+its paired difference against base, general-English WER and the KL divergence of the
+result's next-token distributions from base's on that general speech (teacher-forced on
+the references), timestamps well formed and loop rate on long-form rows (the run's own
+check), and the export's size and RTFx. Every stage is kept in OUT and skipped when done,
+so a killed run goes on where it stopped.
 """
 
 from __future__ import annotations
@@ -42,11 +44,11 @@ from devspeech.benchmark.predict import PREDICTIONS_FILE
 from devspeech.benchmark.run import BenchOptions, run_bench
 from devspeech.records import Result
 
-KINDS = ("lora", "lora-decoder", "dora-decoder", "ia3", "ia3-decoder", "decoder",
+KINDS = ("lora", "lora-decoder", "dora-decoder", "ia3-decoder", "bottleneck-decoder", "decoder",
          "decoder-top2", "progressive", "full")  # fmt: skip
 # learning rates: PEFT adapters take larger steps than whole weights (the held-out
 # experiment: decoder-layer LoRA at 5e-4, the decoder at 2e-4); IA3's vectors larger still
-LEARNING_RATES = {"lora": 5e-4, "dora": 5e-4, "ia3": 3e-3, "decoder": 2e-4,
+LEARNING_RATES = {"lora": 5e-4, "dora": 5e-4, "ia3": 3e-3, "bottleneck": 1e-3, "decoder": 2e-4,
                   "progressive": 2e-4, "full": 1e-4}  # fmt: skip
 TIMING = "timing.json"
 
@@ -117,6 +119,35 @@ def bench_paired(model: str, result: Path, data: Path, out: Path, slug: str) -> 
                                   split="test_heldout"), folder).results  # fmt: skip
 
 
+def kl_to_base(model: str, result: Path, general: Path, out: Path) -> float:
+    """How far the result moved from base on general speech: the mean, over the reference
+    tokens of general test_heldout (teacher-forced), of KL(base || tuned) in nats."""
+    import torch
+
+    from devspeech.benchmark.models import parse_spec
+    from devspeech.benchmark.models.whisper import load_whisper
+    from devspeech.finetune.collate import features
+    from devspeech.finetune.examples import read_split
+
+    cached = out / f"kl-{result.parent.name}.json"
+    if cached.is_file():
+        return float(json.loads(cached.read_text(encoding="utf-8"))["kl"])
+    base, tuned = load_whisper(parse_spec(model)), load_whisper(parse_spec(str(result)))
+    tokenizer = base.processor.tokenizer
+    total, count = 0.0, 0
+    with torch.no_grad():
+        for item in read_split(str(general), "test_heldout"):
+            ids = torch.tensor([tokenizer(item.reference).input_ids])  # start tokens included
+            mel = features(base.processor, [item.audio])
+            p = base.model.eval()(mel, decoder_input_ids=ids).logits.log_softmax(-1)
+            q = tuned.model.eval()(mel, decoder_input_ids=ids).logits.log_softmax(-1)
+            total += float((p.exp() * (p - q)).sum())
+            count += ids.shape[1]
+    kl = total / max(1, count)
+    cached.write_text(json.dumps({"kl": kl, "tokens": count}), encoding="utf-8")
+    return kl
+
+
 def export_figures(run: Path, data: Path, out: Path) -> tuple[float, float | None]:
     """(size in MB, RTFx on developer test_heldout) of the run's CTranslate2 int8 export."""
     from devspeech.finetune.export import ExportOptions, export
@@ -183,9 +214,10 @@ def main() -> None:
         base, developer = bench_paired(args.model, result, data, out, "developer")
         base_plain, plain = bench_paired(args.model, result, general, out, "general")
         exported = export_figures(run, data, out) if args.export else None
+        kl = kl_to_base(args.model, result, general, out)
         if not rows:
-            rows.append(("base", None, None, base, base_plain, None))
-        rows.append((kind, record, timing, developer, plain, exported))
+            rows.append(("base", None, None, base, base_plain, None, None))
+        rows.append((kind, record, timing, developer, plain, exported, kl))
     report = _render(args, rows, time.perf_counter() - started)
     (out / "report.md").write_text(report, encoding="utf-8")
     print(report)
@@ -196,14 +228,14 @@ def _render(args: argparse.Namespace, rows: list[Any], elapsed: float) -> str:
         f"# Fine-tune methods, {args.model}, {args.steps} steps of 8",
         "",
         "| kind | trained | s/step | peak MiB | recall seen | recall unseen | code-aware WER "
-        "| - base (paired, p) | general WER | - base (paired, p) | timestamps well formed "
-        "| loops | export MB | export RTFx |",
-        "|---" * 14 + "|",
+        "| - base (paired, p) | general WER | - base (paired, p) | KL to base "
+        "| timestamps well formed | loops | export MB | export RTFx |",
+        "|---" * 15 + "|",
     ]
-    for kind, record, timing, developer, plain, exported in rows:
+    for kind, record, timing, developer, plain, exported, kl in rows:
         if record is None:  # base: recall not split, nothing trained
             lines.append(f"| {kind} | — | — | — | {_cell(developer, 'keyword_recall')} (all) | "
-                         f"— | {_cell(developer, 'code_wer')} | | {_cell(plain, 'wer')} | | "
+                         f"— | {_cell(developer, 'code_wer')} | | {_cell(plain, 'wer')} | | 0 | "
                          "| | | |")  # fmt: skip
             continue
         steps = timing["step_s"]
@@ -218,7 +250,7 @@ def _render(args: argparse.Namespace, rows: list[Any], elapsed: float) -> str:
             f"{timing['peak_mib']:.0f} | {_cell(developer, 'keyword_recall_seen')} | "
             f"{_cell(developer, 'keyword_recall_unseen')} | {_cell(developer, 'code_wer')} | "
             f"{_paired(developer, 'code_wer')} | {_cell(plain, 'wer')} | "
-            f"{_paired(plain, 'wer')} | {'—' if well is None else f'{well:.1%}'} | "
+            f"{_paired(plain, 'wer')} | {kl:.3f} | {'—' if well is None else f'{well:.1%}'} | "
             f"{'—' if loops is None else f'{loops:.1%}'} | "
             f"{'—' if size is None else f'{size:.0f}'} | {'—' if rtfx is None else rtfx} |"
         )

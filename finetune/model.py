@@ -44,7 +44,7 @@ def base_spec(text: str) -> ModelSpec:
     spec = parse_spec(text)
     if spec.kind == "ctranslate2":
         raise InputError(f"{text} is a CTranslate2 folder; fine-tune from transformers weights")
-    if spec.kind == "peft":
+    if spec.kind == "adapter":
         raise InputError(f"{text} is an adapter; fine-tune from its base model ({spec.base})")
     check_available(spec)
     return spec

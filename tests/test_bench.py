@@ -190,7 +190,7 @@ def test_a_peft_adapter_loads_over_the_base_its_config_names(tmp_path: Path):
     )
     model.save_pretrained(tmp_path / "adapter")
     spec = parse_spec(str(tmp_path / "adapter"))
-    assert (spec.kind, spec.base.kind, spec.base.location) == ("peft", "transformers", str(base))
+    assert (spec.kind, spec.base.kind, spec.base.location) == ("adapter", "transformers", str(base))
     backend = TransformersBackend(spec, DecodeOptions(max_new_tokens=3))
     from peft import PeftModel
 

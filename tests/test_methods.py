@@ -240,3 +240,47 @@ def test_method_auto_trains_a_cached_encoder_method_on_a_cpu_and_says_why(
     record = RunRecord.read(tmp_path / "run")
     assert record is not None and record.options["method"] == "decoder"
     assert record.options["warmup_steps"] is None
+
+
+@pytest.mark.parametrize("layers", ["decoder", "all"])
+def test_bottleneck_adapters_start_as_base_train_alone_resume_bench_and_refuse_export(
+    dataset: Path, tmp_path: Path, layers: str
+) -> None:
+    import torch
+
+    from devspeech.benchmark.models import parse_spec
+    from devspeech.benchmark.models.bottleneck import BottleneckConfig, add_adapters
+    from devspeech.benchmark.models.whisper import load_whisper
+    from devspeech.benchmark.run import BenchOptions, run_bench
+    from devspeech.finetune.export import export
+
+    base = load_whisper(parse_spec("random:80")).model.eval()
+    fresh = add_adapters(load_whisper(parse_spec("random:80")).model.eval(),
+                         BottleneckConfig("random:80", 4, layers))  # fmt: skip
+    features, tokens = torch.randn(1, 80, 3000), torch.tensor([[50257, 50362, 400]])
+    with torch.no_grad():
+        assert torch.equal(base(features, decoder_input_ids=tokens).logits,
+                           fresh(features, decoder_input_ids=tokens).logits)  # fmt: skip
+
+    options = _options(dataset, method="bottleneck", lora_layers=layers, max_steps=2,
+                       eval_every=2)  # fmt: skip
+    straight, resumed = straight_and_resumed(options, tmp_path, kill_at=1)
+    assert straight.result is not None and resumed.result is not None
+    assert straight.result.name == "adapter"
+    a, b = _weights(straight.result), _weights(resumed.result)
+    encoder = {k for k in a if k.startswith("model.encoder.")}
+    assert a.keys() == b.keys() and all(np.array_equal(a[k], b[k]) for k in a)
+    assert all(".fc2.adapter." in k for k in a) and bool(encoder) == (layers == "all")
+    assert len(a) == 4 * (2 + 2 * (layers == "all"))  # down/up weight and bias, 2 layers each
+    assert (tmp_path / "straight" / "encoder-cache").is_dir() == (layers == "decoder")
+    assert any(np.abs(a[k]).sum() > 0 for k in a if ".up." in k)  # the adapters moved
+
+    assert parse_spec(str(straight.result)).kind == "adapter"
+    bench = BenchOptions(models=(str(straight.result),), data=str(dataset), limit=2,
+                         resamples=10, max_new_tokens=8)  # fmt: skip
+    assert run_bench(bench, tmp_path / "bench").predicted == 2
+    with pytest.raises(InputError, match=r"bottleneck adapters are layers a plain Whisper has "
+                                         r"not, so they cannot be merged for export; .* "
+                                         r"--method lora trains an adapter that exports"):  # fmt: skip
+        export(tmp_path / "straight", tmp_path / "merged")
+    assert not (tmp_path / "merged").exists()

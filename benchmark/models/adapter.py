@@ -1,6 +1,6 @@
-"""PEFT adapters and the base they were trained on.
+"""Adapters (PEFT, or devspeech's bottleneck adapters) and the base they were trained on.
 
-An adapter holds only the low-rank updates of some layers, so PEFT loads it over any
+An adapter holds only the updates of some layers, so it loads over any
 base whose layers have those shapes, even one it was never trained on (tiny.en and
 a random model of the same width, say), and transcribes nonsense without a word. The
 fine-tune stage therefore writes `base.json` beside the adapter, naming the base and a
@@ -62,7 +62,7 @@ def model_revision(spec: ModelSpec) -> str:
         return f"sha256:{BUNDLED[spec.location].model_sha256}"
     if spec.kind == "random":
         return f"random:{spec.location}:seed0"
-    if spec.kind == "peft":
+    if spec.kind == "adapter":
         assert spec.base is not None
         return f"{base_fingerprint(spec.location)}+{model_revision(spec.base)}"
     return base_fingerprint(spec.location)
@@ -92,9 +92,13 @@ def check_base(spec: ModelSpec) -> None:
 def apply_adapter(model: Any, spec: ModelSpec) -> Any:
     """`model` (the base that `spec.base` names) wrapped with the adapter at `spec.location`;
     a base of other shapes, or other weights than the recorded ones, is one clear error."""
-    from peft import PeftModel
+    from devspeech.benchmark.models.bottleneck import is_bottleneck_folder, load_adapters
 
     check_base(spec)
+    if is_bottleneck_folder(Path(spec.location)):
+        return load_adapters(model, Path(spec.location))
+    from peft import PeftModel
+
     try:
         return PeftModel.from_pretrained(model, spec.location)
     except (RuntimeError, ValueError, KeyError) as error:

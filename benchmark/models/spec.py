@@ -6,7 +6,8 @@
   large-v3), built once into the cache; for dry runs and tests, they transcribe noise;
 - a local folder: transformers (config.json of model_type whisper), CTranslate2
   (model.bin), ONNX (encoder.onnx and decoder.onnx, from `devspeech export --onnx`) or a
-  PEFT adapter (adapter_config.json, over the base it names);
+  PEFT adapter (adapter_config.json) or bottleneck adapters (bottleneck.json), over the
+  base each names;
 - a Hub id such as `openai/whisper-large-v3-turbo`, loaded by transformers or
   faster-whisper through their usual Hub cache.
 """
@@ -18,12 +19,13 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from devspeech.benchmark.models.bottleneck import BottleneckConfig, is_bottleneck_folder
 from devspeech.benchmark.models.bundled import BUNDLED
 from devspeech.benchmark.models.onnx import is_onnx_folder
 from devspeech.cache import cache_root, cached_folder
 from devspeech.errors import InputError
 
-KINDS = ("bundled", "random", "transformers", "ctranslate2", "onnx", "peft", "hub")
+KINDS = ("bundled", "random", "transformers", "ctranslate2", "onnx", "adapter", "hub")
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 RANDOM_MELS = (80, 128)
 
@@ -33,7 +35,7 @@ class ModelSpec:
     text: str  # exactly as the user wrote it; results name the model by this
     kind: str
     location: str  # bundled name, mel count, folder path or Hub id
-    base: ModelSpec | None = None  # the model a PEFT adapter applies to
+    base: ModelSpec | None = None  # the model an adapter applies to
 
 
 def cached_models() -> list[str]:
@@ -54,7 +56,7 @@ def _unknown(text: str, why: str) -> InputError:
     return InputError(
         f"unknown model spec {text!r} ({why}); a spec is bundled:NAME "
         f"({', '.join(BUNDLED)}), random:80 or random:128, a Hub id (owner/name), or a local "
-        f"transformers, CTranslate2, ONNX or PEFT adapter folder; cached: {cached}"
+        f"transformers, CTranslate2, ONNX or adapter folder; cached: {cached}"
     )
 
 
@@ -77,7 +79,10 @@ def parse_spec(text: str) -> ModelSpec:
             base = config.get("base_model_name_or_path")
             if not base:
                 raise _unknown(text, "its adapter_config.json names no base model")
-            return ModelSpec(text, "peft", str(path.resolve()), parse_spec(base))
+            return ModelSpec(text, "adapter", str(path.resolve()), parse_spec(base))
+        if is_bottleneck_folder(path):
+            config = BottleneckConfig.read(path)
+            return ModelSpec(text, "adapter", str(path.resolve()), parse_spec(config.base))
         if (path / "model.bin").is_file():
             return ModelSpec(text, "ctranslate2", str(path.resolve()))
         if is_onnx_folder(path):
@@ -88,7 +93,9 @@ def parse_spec(text: str) -> ModelSpec:
                 raise _unknown(text, f"its config.json is a {config.get('model_type')!r} model")
             return ModelSpec(text, "transformers", str(path.resolve()))
         raise _unknown(
-            text, "the folder holds no config.json, model.bin, encoder.onnx or adapter_config.json"
+            text,
+            "the folder holds no config.json, model.bin, encoder.onnx, adapter_config.json or "
+            "bottleneck.json",
         )
     if path.exists():
         raise _unknown(text, "it is a file, not a model folder")
@@ -135,14 +142,14 @@ def check_available(spec: ModelSpec) -> None:
 
 
 def transformers_location(spec: ModelSpec) -> str:
-    """A path or Hub id that transformers' from_pretrained loads (for PEFT: the base)."""
+    """A path or Hub id that transformers' from_pretrained loads (for an adapter: its base)."""
     if spec.kind == "bundled":
         from devspeech.benchmark.models.bundled import transformers_folder
 
         return str(transformers_folder(spec.location))
     if spec.kind == "random":
         return str(random_folder(int(spec.location)))
-    if spec.kind == "peft":
+    if spec.kind == "adapter":
         assert spec.base is not None
         return transformers_location(spec.base)
     if spec.kind in ("ctranslate2", "onnx"):

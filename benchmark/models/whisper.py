@@ -12,7 +12,7 @@ from devspeech.errors import InputError
 
 @dataclass
 class LoadedWhisper:
-    """A WhisperForConditionalGeneration (adapter applied for a PEFT spec), its processor,
+    """A WhisperForConditionalGeneration (adapter applied for an adapter spec), its processor,
     and where its base weights came from."""
 
     model: Any
@@ -36,7 +36,7 @@ def quiet_transformers() -> None:
 def load_whisper(
     spec: ModelSpec, dtype: str = "float32", quantization: Any = None, adapter: bool = True
 ) -> LoadedWhisper:
-    """The model a spec names in `dtype`; a PEFT spec loads its base with the adapter over it
+    """The model a spec names in `dtype`; an adapter spec loads its base with the adapter over it
     (unless `adapter` is False: the base alone). A model that is not there is one clear line."""
     import torch
     from transformers import WhisperForConditionalGeneration, WhisperProcessor
@@ -50,7 +50,7 @@ def load_whisper(
         )
     except OSError as error:
         raise InputError(f"cannot load {spec.text}: {error}") from None
-    if spec.kind == "peft" and adapter:
+    if spec.kind == "adapter" and adapter:
         from devspeech.benchmark.models.adapter import apply_adapter
 
         model = apply_adapter(model, spec)

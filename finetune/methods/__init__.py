@@ -22,6 +22,7 @@ METHODS: dict[str, tuple[str, str]] = {
     "dora": ("devspeech.finetune.methods.lora", "Dora"),
     "ia3": ("devspeech.finetune.methods.ia3", "Ia3"),
     "progressive": ("devspeech.finetune.methods.progressive", "Progressive"),
+    "bottleneck": ("devspeech.finetune.methods.bottleneck", "Bottleneck"),
 }
 
 AUTO = "auto"
