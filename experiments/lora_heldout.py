@@ -10,7 +10,8 @@
    and two voices of each other engine are held out: train never hears them; they speak
    test_heldout. Kokoro (3x real time here) takes most of the time; `--engine-weights
    espeak=4` puts most train rows on espeak-ng (400x) instead, which shortens the run and
-   costs accuracy on the unheard Kokoro and Piper voices (README: runs F and G).
+   costs accuracy on the unheard Kokoro and Piper voices (docs/experiments/heldout.md:
+   runs F and G).
 3. Fine-tune bundled:tiny.en on the developer train split with the general train split
    mixed into every batch.
 4. Benchmark base and tuned (transformers, greedy, no prompt) on the developer

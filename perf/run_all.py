@@ -27,7 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SCRIPTS: dict[str, list[str]] = {
     "corpus_throughput": [],
-    # 10,000 espeak utterances: the flat-memory run the README claims
+    # 10,000 espeak utterances: the flat-memory run docs/performance.md claims
     "generate_throughput": ["--espeak", "10000", "--piper", "120", "--kokoro", "40", "--ray"],
     # a 10,000-row split benched in a fresh process against its first 200 rows
     "bench_overhead": ["--clips", "60", "--memory-rows", "10000"],
