@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -28,6 +29,7 @@ from devspeech.benchmark.models import (
     backend_for,
     ctranslate2_location,
 )
+from devspeech.benchmark.models.soft_prompt import learned_prompt
 from devspeech.benchmark.rerank import Hypothesis, Reranker
 from devspeech.errors import InputError
 from devspeech.records import Segment
@@ -90,11 +92,15 @@ def fit_prompt(prompt: str, tokenizer: Any, limit: int = MAX_PROMPT_TOKENS) -> s
 _WARNED: set[str] = set()
 
 
-def prompt_ids(tokenizer: Any, prompt: str) -> list[int]:
-    """`<|startofprev|>` and the tokens of `prompt` as Whisper keeps them: cut by whole
-    terms (fit_prompt), then to its last MAX_PROMPT_TOKENS tokens."""
-    ids = tokenizer.encode(" " + fit_prompt(prompt, tokenizer).strip(), add_special_tokens=False)
-    return [tokenizer.convert_tokens_to_ids("<|startofprev|>"), *ids[-MAX_PROMPT_TOKENS:]]
+def prompt_ids(tokenizer: Any, prompt: str | None, learned: Sequence[int] = ()) -> list[int]:
+    """`<|startofprev|>`, a soft prompt's `learned` markers, and the tokens of `prompt` as
+    Whisper keeps them: cut by whole terms (fit_prompt), then to its last tokens that fit
+    in MAX_PROMPT_TOKENS."""
+    text = fit_prompt(prompt, tokenizer).strip() if prompt else ""
+    ids = tokenizer.encode(" " + text, add_special_tokens=False) if text else []
+    keep = max(0, MAX_PROMPT_TOKENS - len(learned))
+    start = tokenizer.convert_tokens_to_ids("<|startofprev|>")
+    return [start, *learned, *(ids[-keep:] if keep else [])]
 
 
 def decode_tokens(tokenizer: Any, sequence: Any, timestamps: bool) -> Transcript:
@@ -147,6 +153,7 @@ class TransformersBackend:
         self.processor = processor
         self.model = model.eval()
         self.multilingual = bool(getattr(model.generation_config, "is_multilingual", False))
+        self.learned = learned_prompt(model)  # a soft prompt's markers open every prompt
         self.bias = None
         if decoding.decoding.biasing == "trie":
             trie = TokenTrie.of_terms(processor.tokenizer, need_vocabulary(decoding))
@@ -190,8 +197,8 @@ class TransformersBackend:
             return self._reranked(features.input_features, prompt)
         if self.multilingual:
             kwargs.update(language="en", task="transcribe")
-        if prompt:
-            ids = prompt_ids(self.processor.tokenizer, prompt)
+        if prompt or self.learned:
+            ids = prompt_ids(self.processor.tokenizer, prompt, self.learned)
             kwargs["prompt_ids"] = torch.tensor(ids, device=self.device)
         if self.bias is not None:
             from transformers import LogitsProcessorList
@@ -225,8 +232,8 @@ class TransformersBackend:
         if self.multilingual:
             start += [ids("<|en|>"), ids("<|transcribe|>")]
         prefix = [*start, ids("<|notimestamps|>")]
-        if prompt:
-            prefix = [*prompt_ids(tokenizer, prompt), *prefix]
+        if prompt or self.learned:
+            prefix = [*prompt_ids(tokenizer, prompt, self.learned), *prefix]
         beams = self.decoding.beams
         count = input_features.shape[0]
         kwargs: dict[str, Any] = {}

@@ -28,7 +28,13 @@ from devspeech.finetune.methods import AUTO, METHOD_HELP, choose_method
     help="Run folder: checkpoints, metrics.jsonl, report.md and the result.",
 )
 @click.option("--method", default=AUTO, show_default=True, help=METHOD_HELP)
-@click.option("--rank", type=int, default=32, show_default=True)
+@click.option(
+    "--rank",
+    type=int,
+    default=32,
+    show_default=True,
+    help="LoRA and DoRA's rank; the bottleneck adapters' width; the soft prompt's vectors.",
+)
 @click.option("--alpha", type=int, default=64, show_default=True)
 @click.option("--dropout", type=float, default=0.05, show_default=True)
 @click.option(

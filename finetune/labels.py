@@ -52,9 +52,12 @@ class Vocabulary:
     end_of_text: int
     first_timestamp: int  # <|0.00|>
     max_length: int  # the decoder's max_target_positions
+    learned_prompt: tuple[int, ...] = ()  # what opens every prompt (a soft prompt's markers)
 
     @classmethod
-    def of(cls, tokenizer: Any, multilingual: bool, max_length: int) -> Vocabulary:
+    def of(
+        cls, tokenizer: Any, multilingual: bool, max_length: int, learned: Sequence[int] = ()
+    ) -> Vocabulary:
         ids = tokenizer.convert_tokens_to_ids
         first = ids("<|0.00|>")
         if first is None or first == tokenizer.unk_token_id:
@@ -68,6 +71,7 @@ class Vocabulary:
             end_of_text=ids("<|endoftext|>"),
             first_timestamp=first,
             max_length=max_length,
+            learned_prompt=tuple(learned),
         )
 
     def timestamp(self, seconds: float) -> int:
@@ -129,11 +133,12 @@ def build_sequence(
     if len(target) - 1 > v.max_length:
         raise LabelTooLong(f"{len(target) - 1} decoder tokens, the model takes {v.max_length}")
     previous: list[int] = []
-    if prompt:
-        room = min(MAX_PROMPT_TOKENS, v.max_length - (len(target) - 1) - 1)
-        prompt_ids = _text_ids(tokenizer, prompt)[-room:] if room > 0 else []
-        if prompt_ids:
-            previous = [v.start_of_prev, *prompt_ids]
+    learned = list(v.learned_prompt)
+    if prompt or learned:
+        room = min(MAX_PROMPT_TOKENS, v.max_length - (len(target) - 1) - 1) - len(learned)
+        prompt_ids = _text_ids(tokenizer, prompt)[-room:] if prompt and room > 0 else []
+        if prompt_ids or learned:
+            previous = [v.start_of_prev, *learned, *prompt_ids]
     full = [*previous, *target]
     masked = len(previous) + len(prefix) - 1  # targets up to and including the task token
     labels = [IGNORE] * masked + full[masked + 1 :]

@@ -190,11 +190,12 @@ def _examples(
     options: FinetuneOptions, data: _Data, tm: TrainModel, summary: FinetuneSummary
 ) -> tuple[Prepared, Prepared]:
     """Training examples (recordings repeated by their weight) and general examples."""
+    from devspeech.benchmark.models.soft_prompt import learned_prompt
     from devspeech.benchmark.predict import read_glossary
 
     tokenizer = tm.processor.tokenizer
     limit = tm.model.config.max_target_positions
-    vocabulary = Vocabulary.of(tokenizer, tm.loaded.multilingual, limit)
+    vocabulary = Vocabulary.of(tokenizer, tm.loaded.multilingual, limit, learned_prompt(tm.model))
     rows = data.train + data.recordings * options.recordings_weight
     planned = plan_examples(
         rows, options.seed, options.timestamp_fraction, options.prompt_fraction,

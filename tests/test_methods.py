@@ -284,3 +284,60 @@ def test_bottleneck_adapters_start_as_base_train_alone_resume_bench_and_refuse_e
                                          r"--method lora trains an adapter that exports"):  # fmt: skip
         export(tmp_path / "straight", tmp_path / "merged")
     assert not (tmp_path / "merged").exists()
+
+
+def test_a_soft_prompt_opens_every_sequence_trains_alone_resumes_benches_and_refuses_export(
+    dataset: Path, tmp_path: Path
+) -> None:
+    import torch
+
+    from devspeech.benchmark.backends import prompt_ids
+    from devspeech.benchmark.models import parse_spec
+    from devspeech.benchmark.models.soft_prompt import learned_prompt
+    from devspeech.benchmark.models.whisper import load_whisper
+    from devspeech.benchmark.run import BenchOptions, run_bench
+    from devspeech.finetune.export import export
+    from devspeech.finetune.labels import IGNORE, Vocabulary, build_sequence
+
+    options = _options(dataset, method="prompt", rank=3, max_steps=2, eval_every=2)
+    straight, resumed = straight_and_resumed(options, tmp_path, kill_at=1)
+    assert straight.result is not None and resumed.result is not None
+    assert straight.result.name == "adapter" and straight.trained_parameters == 3 * 64
+    a, b = _weights(straight.result), _weights(resumed.result)
+    assert list(a) == ["model.decoder.embed_tokens.vectors"] and a[
+        "model.decoder.embed_tokens.vectors"
+    ].shape == (3, 64)
+    assert np.array_equal(
+        a["model.decoder.embed_tokens.vectors"], b["model.decoder.embed_tokens.vectors"]
+    )
+    assert (tmp_path / "straight" / "encoder-cache").is_dir()
+
+    loaded = load_whisper(parse_spec(str(straight.result)))
+    tokenizer = loaded.processor.tokenizer
+    marker, start = (
+        tokenizer.convert_tokens_to_ids(t) for t in ("<|startoflm|>", "<|startofprev|>")
+    )
+    assert learned_prompt(loaded.model) == [marker] * 3
+    assert learned_prompt(load_whisper(parse_spec("random:80")).model) == []
+    assert prompt_ids(tokenizer, None, [marker] * 3) == [start, marker, marker, marker]
+    assert prompt_ids(tokenizer, "np.array", [marker] * 3)[:4] == [start, marker, marker, marker]
+    # training reads the same opening, masked out of the loss
+    vocabulary = Vocabulary.of(tokenizer, False, 448, learned_prompt(loaded.model))
+    sequence = build_sequence(tokenizer, vocabulary, "x = 1")
+    assert list(sequence.input_ids[:4]) == [start, marker, marker, marker]
+    assert list(sequence.labels[:4]) == [IGNORE] * 4
+    # the k-th marker reads the k-th vector; every other token reads base's embedding
+    embedding = loaded.model.model.decoder.embed_tokens
+    ids = torch.tensor([[start, marker, marker, marker, 400]])
+    vectors = torch.from_numpy(a["model.decoder.embed_tokens.vectors"])
+    with torch.no_grad():
+        out = embedding(ids)[0]
+        assert torch.equal(out[1:4], vectors) and torch.equal(out[4], embedding.weight[400])
+
+    bench = BenchOptions(models=(str(straight.result),), data=str(dataset), limit=2,
+                         resamples=10, max_new_tokens=8)  # fmt: skip
+    assert run_bench(bench, tmp_path / "bench").predicted == 2
+    with pytest.raises(InputError, match=r"a soft prompt is vectors no exported runtime can be "
+                                         r"given .* --method lora trains an adapter that "
+                                         r"exports"):  # fmt: skip
+        export(tmp_path / "straight", tmp_path / "merged")

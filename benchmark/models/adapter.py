@@ -1,4 +1,4 @@
-"""Adapters (PEFT, or devspeech's bottleneck adapters) and the base they were trained on.
+"""Adapters (PEFT; devspeech's bottleneck adapters and soft prompts) and their base.
 
 An adapter holds only the updates of some layers, so it loads over any
 base whose layers have those shapes, even one it was never trained on (tiny.en and
@@ -93,10 +93,14 @@ def apply_adapter(model: Any, spec: ModelSpec) -> Any:
     """`model` (the base that `spec.base` names) wrapped with the adapter at `spec.location`;
     a base of other shapes, or other weights than the recorded ones, is one clear error."""
     from devspeech.benchmark.models.bottleneck import is_bottleneck_folder, load_adapters
+    from devspeech.benchmark.models.soft_prompt import is_soft_prompt_folder, load_soft_prompt
 
     check_base(spec)
-    if is_bottleneck_folder(Path(spec.location)):
-        return load_adapters(model, Path(spec.location))
+    folder = Path(spec.location)
+    if is_bottleneck_folder(folder):
+        return load_adapters(model, folder)
+    if is_soft_prompt_folder(folder):
+        return load_soft_prompt(model, folder)
     from peft import PeftModel
 
     try:

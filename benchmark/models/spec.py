@@ -6,8 +6,8 @@
   large-v3), built once into the cache; for dry runs and tests, they transcribe noise;
 - a local folder: transformers (config.json of model_type whisper), CTranslate2
   (model.bin), ONNX (encoder.onnx and decoder.onnx, from `devspeech export --onnx`) or a
-  PEFT adapter (adapter_config.json) or bottleneck adapters (bottleneck.json), over the
-  base each names;
+  PEFT adapter (adapter_config.json), bottleneck adapters (bottleneck.json) or a soft
+  prompt (soft_prompt.json), over the base each names;
 - a Hub id such as `openai/whisper-large-v3-turbo`, loaded by transformers or
   faster-whisper through their usual Hub cache.
 """
@@ -22,6 +22,7 @@ from pathlib import Path
 from devspeech.benchmark.models.bottleneck import BottleneckConfig, is_bottleneck_folder
 from devspeech.benchmark.models.bundled import BUNDLED
 from devspeech.benchmark.models.onnx import is_onnx_folder
+from devspeech.benchmark.models.soft_prompt import SoftPromptConfig, is_soft_prompt_folder
 from devspeech.cache import cache_root, cached_folder
 from devspeech.errors import InputError
 
@@ -80,9 +81,9 @@ def parse_spec(text: str) -> ModelSpec:
             if not base:
                 raise _unknown(text, "its adapter_config.json names no base model")
             return ModelSpec(text, "adapter", str(path.resolve()), parse_spec(base))
-        if is_bottleneck_folder(path):
-            config = BottleneckConfig.read(path)
-            return ModelSpec(text, "adapter", str(path.resolve()), parse_spec(config.base))
+        if is_bottleneck_folder(path) or is_soft_prompt_folder(path):
+            base = (BottleneckConfig if is_bottleneck_folder(path) else SoftPromptConfig).read(path)
+            return ModelSpec(text, "adapter", str(path.resolve()), parse_spec(base.base))
         if (path / "model.bin").is_file():
             return ModelSpec(text, "ctranslate2", str(path.resolve()))
         if is_onnx_folder(path):
@@ -94,8 +95,8 @@ def parse_spec(text: str) -> ModelSpec:
             return ModelSpec(text, "transformers", str(path.resolve()))
         raise _unknown(
             text,
-            "the folder holds no config.json, model.bin, encoder.onnx, adapter_config.json or "
-            "bottleneck.json",
+            "the folder holds no config.json, model.bin, encoder.onnx, adapter_config.json, "
+            "bottleneck.json or soft_prompt.json",
         )
     if path.exists():
         raise _unknown(text, "it is a file, not a model folder")

@@ -23,6 +23,7 @@ METHODS: dict[str, tuple[str, str]] = {
     "ia3": ("devspeech.finetune.methods.ia3", "Ia3"),
     "progressive": ("devspeech.finetune.methods.progressive", "Progressive"),
     "bottleneck": ("devspeech.finetune.methods.bottleneck", "Bottleneck"),
+    "prompt": ("devspeech.finetune.methods.prompt", "PromptTuning"),
 }
 
 AUTO = "auto"

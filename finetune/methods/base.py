@@ -80,6 +80,13 @@ class PeftAdapter(Method):
         return model.merge_and_unload()
 
 
+def base_name(loaded: LoadedWhisper) -> str:
+    """The spec an adapter folder names as its base: a bundled, random or Hub spec as
+    written, a folder by its absolute path."""
+    spec = loaded.spec
+    return spec.text if spec.kind in ("bundled", "random", "hub") else loaded.location
+
+
 def freeze_encoder(model: Any) -> None:
     for parameter in model.model.encoder.parameters():
         parameter.requires_grad = False

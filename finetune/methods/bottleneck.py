@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from devspeech.errors import InputError
-from devspeech.finetune.methods.base import ADAPTER_DIR, Method
+from devspeech.finetune.methods.base import ADAPTER_DIR, Method, base_name
 
 
 class Bottleneck(Method):
@@ -29,15 +29,8 @@ class Bottleneck(Method):
         for parameter in model.parameters():
             parameter.requires_grad = False
         torch.manual_seed(options.seed)  # the adapters' random init: the same on every load
-        config = BottleneckConfig(self._base_name(loaded), options.rank, options.lora_layers)
+        config = BottleneckConfig(base_name(loaded), options.rank, options.lora_layers)
         return add_adapters(model, config)
-
-    @staticmethod
-    def _base_name(loaded: Any) -> str:
-        """The spec the adapter folder names as its base: a bundled, random or Hub spec as
-        written, a folder by its absolute path."""
-        spec = loaded.spec
-        return spec.text if spec.kind in ("bundled", "random", "hub") else loaded.location
 
     def frozen_encoder(self, options: Any) -> bool:
         return bool(options.lora_layers == "decoder")

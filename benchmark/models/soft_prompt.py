@@ -1,0 +1,140 @@
+"""Prompt tuning (Lester et al. 2021) for Whisper's decoder: N learned vectors stand at
+the start of the previous-text prompt, in the places of N copies of `<|startoflm|>` (a
+token no transcription writes or reads), and everything else stays base's.
+
+The vectors live in a wrapper around the decoder's token embedding, which puts the k-th
+vector where a row's k-th `<|startoflm|>` stands; every other token, and the output
+projection tied to the embedding, is base's. So the vocabulary does not grow (a larger
+one would read as a multilingual Whisper to CTranslate2, and new ids would sit in the
+timestamp range), and decoding gives the model its prompt as `<|startofprev|>`, the N
+markers, then any text prompt (`learned_prompt`). The folder holds the vectors
+(`soft_prompt.safetensors`), their count and base (`soft_prompt.json`) and the base's
+fingerprint (`base.json`), and loads over that base with transformers. No exported
+runtime has the wrapper: CTranslate2 and ONNX cannot run it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from devspeech.errors import InputError
+
+CONFIG_FILE = "soft_prompt.json"
+WEIGHTS_FILE = "soft_prompt.safetensors"
+MARKER = "<|startoflm|>"
+VECTORS = "model.decoder.embed_tokens.vectors"  # the parameter's name in the model
+
+
+@dataclass(frozen=True)
+class SoftPromptConfig:
+    base: str  # the model spec the vectors were trained on
+    tokens: int  # how many vectors
+    marker: int  # the id of the token whose places they take
+
+    @classmethod
+    def read(cls, folder: Path) -> SoftPromptConfig:
+        path = folder / CONFIG_FILE
+        try:
+            fields = json.loads(path.read_text(encoding="utf-8"))
+            return cls(base=str(fields["base"]), tokens=int(fields["tokens"]),
+                       marker=int(fields["marker"]))  # fmt: skip
+        except (ValueError, KeyError, TypeError) as error:
+            raise InputError(
+                f"{path} is not a soft prompt config ({type(error).__name__}: {error}); it is "
+                "written by `devspeech finetune --method prompt`"
+            ) from None
+
+
+def is_soft_prompt_folder(folder: Path) -> bool:
+    return (folder / CONFIG_FILE).is_file()
+
+
+@cache
+def _embedding_class() -> type:
+    import torch
+
+    class SoftPromptEmbedding(torch.nn.Module):
+        """The decoder's token embedding, with learned vectors at the marker's places."""
+
+        def __init__(self, inner: Any, tokens: int, marker: int) -> None:
+            super().__init__()
+            self.inner = inner
+            self.marker = marker
+            self.vectors = torch.nn.Parameter(inner.weight.new_zeros(tokens, inner.embedding_dim))
+
+        @property
+        def weight(self) -> Any:  # the output projection's tied weight is base's
+            return self.inner.weight
+
+        @property
+        def learned_tokens(self) -> int:
+            return int(self.vectors.shape[0])
+
+        def forward(self, ids: Any) -> Any:
+            embedded = self.inner(ids)
+            found = ids == self.marker
+            if not bool(found.any()):
+                return embedded
+            place = (found.cumsum(-1) - 1).clamp(0, self.vectors.shape[0] - 1)
+            return torch.where(found[..., None], self.vectors[place], embedded)
+
+    return SoftPromptEmbedding
+
+
+def marker_id(tokenizer: Any) -> int:
+    return int(tokenizer.convert_tokens_to_ids(MARKER))
+
+
+def add_soft_prompt(model: Any, tokens: int, marker: int, words: int) -> Any:
+    """`model` with `tokens` prompt vectors at the places of `marker` (in place), each set
+    to the embedding of a random one of the first `words` tokens, the vocabulary's words
+    (Lester et al.: better than random vectors); seed torch first for the same draw."""
+    import torch
+
+    decoder = model.model.decoder
+    embedding = _embedding_class()(decoder.embed_tokens, tokens, marker)
+    with torch.no_grad():
+        embedding.vectors.copy_(decoder.embed_tokens.weight[torch.randint(0, words, (tokens,))])
+    decoder.embed_tokens = embedding
+    return model
+
+
+def learned_prompt(model: Any) -> list[int]:
+    """The token ids that open the previous-text prompt of a model with a soft prompt (the
+    marker, once per vector); none for any other model."""
+    for module in model.modules():
+        if hasattr(module, "learned_tokens"):
+            return [module.marker] * module.learned_tokens
+    return []
+
+
+def save_soft_prompt(model: Any, base: str, folder: Path) -> None:
+    from safetensors.torch import save_file
+
+    embedding = model.model.decoder.embed_tokens
+    config = SoftPromptConfig(base, embedding.learned_tokens, embedding.marker)
+    (folder / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=1) + "\n", "utf-8")
+    save_file({VECTORS: embedding.vectors.detach().contiguous().cpu()}, str(folder / WEIGHTS_FILE))
+
+
+def load_soft_prompt(model: Any, folder: Path) -> Any:
+    """The base `model` with the prompt vectors saved in `folder`."""
+    import torch
+    from safetensors.torch import load_file
+
+    config = SoftPromptConfig.read(folder)
+    add_soft_prompt(model, config.tokens, config.marker, 1)
+    vectors = load_file(str(folder / WEIGHTS_FILE)).get(VECTORS)
+    target = model.model.decoder.embed_tokens.vectors
+    if vectors is None or vectors.shape != target.shape:
+        raise InputError(
+            f"the soft prompt in {folder} does not fit this base (its width differs from that "
+            f"of {config.base}, which it was trained on); load it over that model"
+        )
+    with torch.no_grad():
+        target.copy_(vectors)
+    return model.eval()

@@ -1,0 +1,51 @@
+"""Prompt tuning (Lester et al. 2021): `--rank` learned vectors open the decoder's
+previous-text prompt of every row, in training and in decoding, and nothing else trains;
+the encoder is frozen and cached. The vectors start as the embeddings of random words.
+The result is a folder of the vectors that loads over its recorded base with
+transformers (benchmark/models/soft_prompt.py says how they reach the decoder); no
+exported runtime can run them, so the run cannot be merged and exported."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, ClassVar
+
+from devspeech.errors import InputError
+from devspeech.finetune.methods.base import ADAPTER_DIR, Method, base_name
+
+
+class PromptTuning(Method):
+    name = "prompt"
+    summary = "--rank learned vectors that open the decoder's prompt; the rest frozen"
+    result_dir: ClassVar[str] = ADAPTER_DIR
+
+    def prepare(self, loaded: Any, options: Any) -> Any:
+        import torch
+
+        from devspeech.benchmark.models.soft_prompt import add_soft_prompt, marker_id
+
+        model = loaded.model
+        for parameter in model.parameters():
+            parameter.requires_grad = False
+        tokenizer = loaded.processor.tokenizer
+        words = tokenizer.convert_tokens_to_ids("<|endoftext|>")  # the ids below are words
+        torch.manual_seed(options.seed)  # the vectors' draw: the same on every load
+        return add_soft_prompt(model, options.rank, marker_id(tokenizer), words)
+
+    def frozen_encoder(self, options: Any) -> bool:
+        return True
+
+    def save(self, model: Any, loaded: Any, folder: Path) -> None:
+        from devspeech.benchmark.models.adapter import write_base_record
+        from devspeech.benchmark.models.soft_prompt import save_soft_prompt
+
+        save_soft_prompt(model, base_name(loaded), folder)
+        write_base_record(folder, loaded.spec.text, loaded.location)
+
+    def merge(self, model: Any) -> Any:
+        raise InputError(
+            "a soft prompt is vectors no exported runtime can be given (they stand where "
+            "tokens would), so it cannot be merged for export; bench and transcribe run the "
+            "run's adapter/ folder with transformers, and --method lora trains an adapter "
+            "that exports"
+        )
