@@ -45,12 +45,13 @@ from devspeech.benchmark.run import BenchOptions, run_bench
 from devspeech.records import Result
 
 KINDS = ("lora", "lora-decoder", "dora-decoder", "ia3-decoder", "bottleneck-decoder", "prompt",
-         "decoder", "decoder-top2", "progressive", "full")  # fmt: skip
+         "deep-prompt", "decoder", "decoder-top2", "progressive", "full")  # fmt: skip
 # learning rates: PEFT adapters take larger steps than whole weights (the held-out
 # experiment: decoder-layer LoRA at 5e-4, the decoder at 2e-4); IA3's vectors and a soft
 # prompt's larger still (Lester et al. trained soft prompts at 0.3, with Adafactor)
 LEARNING_RATES = {"lora": 5e-4, "dora": 5e-4, "ia3": 3e-3, "bottleneck": 1e-3, "prompt": 1e-2,
-                  "decoder": 2e-4, "progressive": 2e-4, "full": 1e-4}  # fmt: skip
+                  "deep-prompt": 1e-2, "decoder": 2e-4, "progressive": 2e-4,
+                  "full": 1e-4}  # fmt: skip
 TIMING = "timing.json"
 
 

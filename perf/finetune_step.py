@@ -11,8 +11,8 @@ each run in a fresh process:
 - every registered method but qlora (a CUDA GPU's) through `finetune` (evaluation off):
   `lora`, `dora`, `ia3` and `full` train the encoder too; `decoder`, `progressive` and
   the adapters with `-decoder` (`--lora-layers decoder`; bottleneck adapters only so
-  here) and `prompt` (a soft prompt of 32 vectors) keep it frozen and read its
-  outputs from the cache after their first use; `decoder-top2` is `--train-layers 2`.
+  here), `prompt` and `deep-prompt` (soft prompts of 32 vectors) keep it frozen and read
+  its outputs from the cache after their first use; `decoder-top2` is `--train-layers 2`.
 
 Seconds per step are the median over the steps after the first epoch (so the cache is
 warm). Prints each with its trainable parameters and peak memory, the ratio bare /
@@ -71,7 +71,7 @@ def bare(dataset: Path, model_spec: str, steps: int, batch_size: int) -> list[fl
 
 
 KINDS = ("bare", "lora", "lora-decoder", "dora-decoder", "ia3", "ia3-decoder",
-         "bottleneck-decoder", "prompt", "decoder", "decoder-top2", "progressive",
+         "bottleneck-decoder", "prompt", "deep-prompt", "decoder", "decoder-top2", "progressive",
          "full")  # fmt: skip
 
 

@@ -286,8 +286,9 @@ def test_bottleneck_adapters_start_as_base_train_alone_resume_bench_and_refuse_e
     assert not (tmp_path / "merged").exists()
 
 
+@pytest.mark.parametrize("method", ["prompt", "deep-prompt"])
 def test_a_soft_prompt_opens_every_sequence_trains_alone_resumes_benches_and_refuses_export(
-    dataset: Path, tmp_path: Path
+    dataset: Path, tmp_path: Path, method: str
 ) -> None:
     import torch
 
@@ -299,17 +300,15 @@ def test_a_soft_prompt_opens_every_sequence_trains_alone_resumes_benches_and_ref
     from devspeech.finetune.export import export
     from devspeech.finetune.labels import IGNORE, Vocabulary, build_sequence
 
-    options = _options(dataset, method="prompt", rank=3, max_steps=2, eval_every=2)
+    options = _options(dataset, method=method, rank=3, max_steps=2, eval_every=2)
+    depth = 2 if method == "deep-prompt" else 1  # random:80 has 2 decoder layers
     straight, resumed = straight_and_resumed(options, tmp_path, kill_at=1)
     assert straight.result is not None and resumed.result is not None
-    assert straight.result.name == "adapter" and straight.trained_parameters == 3 * 64
+    assert straight.result.name == "adapter" and straight.trained_parameters == depth * 3 * 64
     a, b = _weights(straight.result), _weights(resumed.result)
-    assert list(a) == ["model.decoder.embed_tokens.vectors"] and a[
-        "model.decoder.embed_tokens.vectors"
-    ].shape == (3, 64)
-    assert np.array_equal(
-        a["model.decoder.embed_tokens.vectors"], b["model.decoder.embed_tokens.vectors"]
-    )
+    key = "model.decoder.embed_tokens.vectors"
+    assert list(a) == [key] and a[key].shape == (depth, 3, 64)
+    assert np.array_equal(a[key], b[key])
     assert (tmp_path / "straight" / "encoder-cache").is_dir()
 
     loaded = load_whisper(parse_spec(str(straight.result)))
@@ -326,13 +325,19 @@ def test_a_soft_prompt_opens_every_sequence_trains_alone_resumes_benches_and_ref
     sequence = build_sequence(tokenizer, vocabulary, "x = 1")
     assert list(sequence.input_ids[:4]) == [start, marker, marker, marker]
     assert list(sequence.labels[:4]) == [IGNORE] * 4
-    # the k-th marker reads the k-th vector; every other token reads base's embedding
-    embedding = loaded.model.model.decoder.embed_tokens
+    # the k-th marker reads the k-th vector; every other token reads base's embedding; deep,
+    # decoder layer 1 reads its own vectors there in place of what layer 0 made
+    decoder = loaded.model.model.decoder
     ids = torch.tensor([[start, marker, marker, marker, 400]])
-    vectors = torch.from_numpy(a["model.decoder.embed_tokens.vectors"])
+    vectors = torch.from_numpy(a[key])
+    seen: list[Any] = []
+    decoder.layers[1].register_forward_pre_hook(lambda _, args: seen.append(args[0]))
     with torch.no_grad():
-        out = embedding(ids)[0]
-        assert torch.equal(out[1:4], vectors) and torch.equal(out[4], embedding.weight[400])
+        out = decoder.embed_tokens(ids)[0]
+        assert torch.equal(out[1:4], vectors[0])
+        assert torch.equal(out[4], decoder.embed_tokens.weight[400])
+        decoder(input_ids=ids, encoder_hidden_states=torch.zeros(1, 1500, 64), use_cache=False)
+    assert torch.equal(seen[0][0, 1:4], vectors[-1]) == (depth == 2)
 
     bench = BenchOptions(models=(str(straight.result),), data=str(dataset), limit=2,
                          resamples=10, max_new_tokens=8)  # fmt: skip

@@ -11,6 +11,14 @@ markers, then any text prompt (`learned_prompt`). The folder holds the vectors
 (`soft_prompt.safetensors`), their count and base (`soft_prompt.json`) and the base's
 fingerprint (`base.json`), and loads over that base with transformers. No exported
 runtime has the wrapper: CTranslate2 and ONNX cannot run it.
+
+Deep (`deep`): the prompt's places also get learned vectors at the input of every decoder
+layer above the first, which replace what the layer below made there (deep prompt
+tuning, as VPT-deep, Jia et al. 2022, and P-Tuning v2, Liu et al. 2022; prefix tuning,
+Li and Liang 2021, learns each layer's keys and values directly, where here they are
+the layer's own projections of its learned vectors). Each layer's places are those the
+embedding found in the same forward pass; with the KV cache, only the first pass has
+them, and the later tokens read their keys and values from the cache.
 """
 
 from __future__ import annotations
@@ -32,16 +40,21 @@ VECTORS = "model.decoder.embed_tokens.vectors"  # the parameter's name in the mo
 @dataclass(frozen=True)
 class SoftPromptConfig:
     base: str  # the model spec the vectors were trained on
-    tokens: int  # how many vectors
+    tokens: int  # how many vectors (at each depth)
     marker: int  # the id of the token whose places they take
+    deep: bool = False  # vectors at every decoder layer's input too
 
     @classmethod
     def read(cls, folder: Path) -> SoftPromptConfig:
         path = folder / CONFIG_FILE
         try:
             fields = json.loads(path.read_text(encoding="utf-8"))
-            return cls(base=str(fields["base"]), tokens=int(fields["tokens"]),
-                       marker=int(fields["marker"]))  # fmt: skip
+            return cls(
+                base=str(fields["base"]),
+                tokens=int(fields["tokens"]),
+                marker=int(fields["marker"]),
+                deep=bool(fields.get("deep", False)),
+            )
         except (ValueError, KeyError, TypeError) as error:
             raise InputError(
                 f"{path} is not a soft prompt config ({type(error).__name__}: {error}); it is "
@@ -58,13 +71,17 @@ def _embedding_class() -> type:
     import torch
 
     class SoftPromptEmbedding(torch.nn.Module):
-        """The decoder's token embedding, with learned vectors at the marker's places."""
+        """The decoder's token embedding, with learned vectors at the marker's places;
+        `vectors[0]` for the embedding, `vectors[i]` for decoder layer i's input (deep)."""
 
-        def __init__(self, inner: Any, tokens: int, marker: int) -> None:
+        def __init__(self, inner: Any, tokens: int, marker: int, depth: int) -> None:
             super().__init__()
             self.inner = inner
             self.marker = marker
-            self.vectors = torch.nn.Parameter(inner.weight.new_zeros(tokens, inner.embedding_dim))
+            self.vectors = torch.nn.Parameter(
+                inner.weight.new_zeros(depth, tokens, inner.embedding_dim)
+            )
+            self.places: tuple[Any, Any] | None = None  # this pass's (found, index)
 
         @property
         def weight(self) -> Any:  # the output projection's tied weight is base's
@@ -72,15 +89,21 @@ def _embedding_class() -> type:
 
         @property
         def learned_tokens(self) -> int:
-            return int(self.vectors.shape[0])
+            return int(self.vectors.shape[1])
+
+        def put(self, hidden: Any, depth: int) -> Any:
+            """`hidden` with this pass's prompt places holding the vectors of `depth`."""
+            if self.places is None or self.places[0].shape != hidden.shape[:2]:
+                return hidden
+            found, index = self.places
+            return torch.where(found[..., None], self.vectors[depth][index], hidden)
 
         def forward(self, ids: Any) -> Any:
-            embedded = self.inner(ids)
             found = ids == self.marker
-            if not bool(found.any()):
-                return embedded
-            place = (found.cumsum(-1) - 1).clamp(0, self.vectors.shape[0] - 1)
-            return torch.where(found[..., None], self.vectors[place], embedded)
+            self.places = None
+            if bool(found.any()):
+                self.places = (found, (found.cumsum(-1) - 1).clamp(0, self.learned_tokens - 1))
+            return self.put(self.inner(ids), 0)
 
     return SoftPromptEmbedding
 
@@ -89,17 +112,25 @@ def marker_id(tokenizer: Any) -> int:
     return int(tokenizer.convert_tokens_to_ids(MARKER))
 
 
-def add_soft_prompt(model: Any, tokens: int, marker: int, words: int) -> Any:
+def add_soft_prompt(model: Any, tokens: int, marker: int, words: int, deep: bool = False) -> Any:
     """`model` with `tokens` prompt vectors at the places of `marker` (in place), each set
     to the embedding of a random one of the first `words` tokens, the vocabulary's words
-    (Lester et al.: better than random vectors); seed torch first for the same draw."""
+    (Lester et al.: better than random vectors); seed torch first for the same draw. Deep,
+    every decoder layer above the first gets its own, starting as the same words."""
     import torch
 
     decoder = model.model.decoder
-    embedding = _embedding_class()(decoder.embed_tokens, tokens, marker)
+    layers = list(decoder.layers)
+    depth = len(layers) if deep else 1
+    embedding = _embedding_class()(decoder.embed_tokens, tokens, marker, depth)
     with torch.no_grad():
-        embedding.vectors.copy_(decoder.embed_tokens.weight[torch.randint(0, words, (tokens,))])
+        start = decoder.embed_tokens.weight[torch.randint(0, words, (tokens,))]
+        embedding.vectors.copy_(start.expand(depth, -1, -1))
     decoder.embed_tokens = embedding
+    for index in range(1, depth):
+        layers[index].register_forward_pre_hook(
+            lambda _, args, depth=index: (embedding.put(args[0], depth), *args[1:])
+        )
     return model
 
 
@@ -116,7 +147,8 @@ def save_soft_prompt(model: Any, base: str, folder: Path) -> None:
     from safetensors.torch import save_file
 
     embedding = model.model.decoder.embed_tokens
-    config = SoftPromptConfig(base, embedding.learned_tokens, embedding.marker)
+    deep = embedding.vectors.shape[0] > 1
+    config = SoftPromptConfig(base, embedding.learned_tokens, embedding.marker, deep)
     (folder / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=1) + "\n", "utf-8")
     save_file({VECTORS: embedding.vectors.detach().contiguous().cpu()}, str(folder / WEIGHTS_FILE))
 
@@ -127,7 +159,7 @@ def load_soft_prompt(model: Any, folder: Path) -> Any:
     from safetensors.torch import load_file
 
     config = SoftPromptConfig.read(folder)
-    add_soft_prompt(model, config.tokens, config.marker, 1)
+    add_soft_prompt(model, config.tokens, config.marker, 1, config.deep)
     vectors = load_file(str(folder / WEIGHTS_FILE)).get(VECTORS)
     target = model.model.decoder.embed_tokens.vectors
     if vectors is None or vectors.shape != target.shape:

@@ -24,6 +24,7 @@ METHODS: dict[str, tuple[str, str]] = {
     "progressive": ("devspeech.finetune.methods.progressive", "Progressive"),
     "bottleneck": ("devspeech.finetune.methods.bottleneck", "Bottleneck"),
     "prompt": ("devspeech.finetune.methods.prompt", "PromptTuning"),
+    "deep-prompt": ("devspeech.finetune.methods.prompt", "DeepPromptTuning"),
 }
 
 AUTO = "auto"
@@ -50,7 +51,9 @@ def variant_options(variant: str) -> dict[str, object]:
     """FinetuneOptions fields of a method variant as the perf script and the methods
     experiment name them: the method, then `-decoder` (an adapter on the decoder alone) or
     `-topN` (`--train-layers N`): `lora-decoder`, `decoder-top2`, `ia3`."""
-    method, _, rest = variant.partition("-")
+    method = max((m for m in METHODS if variant == m or variant.startswith(m + "-")), key=len,
+                 default=variant.partition("-")[0])  # fmt: skip
+    rest = variant[len(method) + 1 :]
     if rest.startswith("top"):
         return {"method": method, "train_layers": int(rest[3:])}
     return {"method": method, "lora_layers": rest or "all"}

@@ -3,7 +3,8 @@ previous-text prompt of every row, in training and in decoding, and nothing else
 the encoder is frozen and cached. The vectors start as the embeddings of random words.
 The result is a folder of the vectors that loads over its recorded base with
 transformers (benchmark/models/soft_prompt.py says how they reach the decoder); no
-exported runtime can run them, so the run cannot be merged and exported."""
+exported runtime can run them, so the run cannot be merged and exported. `deep-prompt`
+puts such vectors at the input of every decoder layer too (deep prompt tuning)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ class PromptTuning(Method):
     name = "prompt"
     summary = "--rank learned vectors that open the decoder's prompt; the rest frozen"
     result_dir: ClassVar[str] = ADAPTER_DIR
+    deep: ClassVar[bool] = False
 
     def prepare(self, loaded: Any, options: Any) -> Any:
         import torch
@@ -30,7 +32,7 @@ class PromptTuning(Method):
         tokenizer = loaded.processor.tokenizer
         words = tokenizer.convert_tokens_to_ids("<|endoftext|>")  # the ids below are words
         torch.manual_seed(options.seed)  # the vectors' draw: the same on every load
-        return add_soft_prompt(model, options.rank, marker_id(tokenizer), words)
+        return add_soft_prompt(model, options.rank, marker_id(tokenizer), words, self.deep)
 
     def frozen_encoder(self, options: Any) -> bool:
         return True
@@ -49,3 +51,11 @@ class PromptTuning(Method):
             "run's adapter/ folder with transformers, and --method lora trains an adapter "
             "that exports"
         )
+
+
+class DeepPromptTuning(PromptTuning):
+    """The prompt's places get learned vectors at every decoder layer's input too."""
+
+    name = "deep-prompt"
+    summary = "a soft prompt at every decoder layer's input (deep prompt tuning)"
+    deep = True
