@@ -496,6 +496,10 @@ def load_eval_set(
         if is_recordings_dir(folder):
             return load_audio_dir(folder, limit, strict)
         return load_hub_dataset(str(folder), split, limit, kinds, strict)
+    what = ("give a dataset folder `devspeech generate` wrote, an owner/name Hub dataset id, "
+            "or a folder of recordings")  # fmt: skip
+    if data.startswith(("/", ".", "~")) or data.count("/") > 1:
+        raise InputError(f"{data}: no such folder; {what}")
     if "/" in data and not Path(data).exists():
         return load_hub_dataset(data, split, limit, kinds, strict)
-    raise InputError(f"{data} is neither a dataset folder nor an owner/name Hub dataset id")
+    raise InputError(f"{data} is neither a dataset folder nor an owner/name Hub dataset id; {what}")

@@ -17,6 +17,7 @@ from devspeech.benchmark.results import RESULTS_FILE, write_results
 from devspeech.benchmark.score import load_vocabularies, score_predictions
 from devspeech.errors import InputError
 from devspeech.files import write_text_atomic
+from devspeech.jsonl import read_json
 from devspeech.records import Prediction, Result
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from devspeech.benchmark.run import BenchOptions
 
 PART_FILE = "part.json"
+PART_HINT = "give the folders `bench --num-shards N --shard-index I` wrote"
 
 
 def is_part(folder: Path) -> bool:
@@ -35,7 +37,7 @@ def claim_part(output: Path, num_shards: int, shard_index: int) -> None:
     that holds another shard's predictions or an unsharded run's."""
     path = output / PART_FILE
     if path.is_file():
-        part = json.loads(path.read_text(encoding="utf-8"))
+        part = read_json(path, "a bench part record", PART_HINT)
         if (part["num_shards"], part["shard_index"]) != (num_shards, shard_index):
             raise InputError(
                 f"{output} holds part {part['shard_index']} of {part['num_shards']}, not "
@@ -74,7 +76,7 @@ def _read_part(folder: Path) -> dict[str, Any]:
     path = folder / PART_FILE
     if not path.is_file():
         raise InputError(f"{folder} is not a part of a sharded bench (no {PART_FILE})")
-    return json.loads(path.read_text(encoding="utf-8"))
+    return dict(read_json(path, "a bench part record", PART_HINT))
 
 
 def merge_bench(folders: Sequence[Path], output: Path) -> list[Result]:

@@ -20,6 +20,7 @@ from devspeech.benchmark.data import Clip
 from devspeech.benchmark.vocab_rank import PROMPT_TERMS, second_pass_kept, vocabulary_prompt
 from devspeech.errors import InputError, RecordError
 from devspeech.files import write_text_atomic
+from devspeech.jsonl import text_lines
 from devspeech.records import Prediction, RowLabels
 from devspeech.seeding import item_rng
 from devspeech.vocabulary import HEADER, Vocabulary, parse_vocabulary, read_vocabulary
@@ -108,20 +109,27 @@ def drop_partial_line(path: Path) -> None:
             handle.truncate(data.rfind(b"\n") + 1)
 
 
+PREDICTIONS_WHAT = "a predictions file"
+PREDICTIONS_HINT = "give the predictions.jsonl a bench run wrote"
+
+
 def read_predictions(path: Path) -> Iterator[Prediction]:
     """Every prediction of a file; a half-written last line (a killed run) is skipped."""
-    with path.open(encoding="utf-8") as handle:
-        for number, raw in enumerate(handle, 1):
-            if not raw.strip():
+    for number, raw in text_lines(path, PREDICTIONS_WHAT, PREDICTIONS_HINT):
+        if not raw.strip():
+            continue
+        try:
+            yield Prediction.from_dict(json.loads(raw))
+        except json.JSONDecodeError:
+            if not raw.endswith("\n"):  # the last line of a killed run: redone on resume
                 continue
-            try:
-                yield Prediction.from_dict(json.loads(raw))
-            except json.JSONDecodeError:
-                if not raw.endswith("\n"):  # the last line of a killed run: redone on resume
-                    continue
-                raise InputError(f"{path}:{number} is not JSON") from None
-            except RecordError as error:
-                raise InputError(f"{path}:{number}: not a prediction ({error})") from None
+            raise InputError(
+                f"{path}:{number}: not valid JSON, so not {PREDICTIONS_WHAT}; {PREDICTIONS_HINT}"
+            ) from None
+        except RecordError as error:
+            raise InputError(
+                f"{path}:{number}: not a prediction ({error}); {PREDICTIONS_HINT}"
+            ) from None
 
 
 def done_keys(path: Path, fingerprint: str) -> tuple[set[Key], dict[str, str]]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from devspeech.errors import InputError, RecordError
 from devspeech.files import write_text_atomic
+from devspeech.jsonl import read_json
 from devspeech.records import Estimate, Machine, Result
 from devspeech.versions import installed_versions
 
@@ -52,12 +53,10 @@ def write_results(results: Sequence[Result], path: Path) -> None:
 
 def read_results(path: Path) -> list[Result]:
     """The results of a results.json, validated; an error names the file, entry and field."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise InputError(f"{path}: not a results file ({error})") from None
+    hint = "give the results.json a bench run wrote"
+    data = read_json(path, "a results file", hint)
     if not isinstance(data, list):
-        raise InputError(f"{path}: not a results file (expected a list of results)")
+        raise InputError(f"{path}: not a results file (it holds no list of results); {hint}")
     results = []
     for index, entry in enumerate(data):
         try:

@@ -1,4 +1,5 @@
-"""JSON Lines files of records: atomic writes, validated reads with line numbers in errors."""
+"""JSON and JSON Lines files: atomic writes, validated reads whose errors name the file,
+the line and what the file should have been."""
 
 from __future__ import annotations
 
@@ -32,6 +33,38 @@ def write_jsonl(path: Path, records: Iterable[_Record]) -> int:
         os.fsync(handle.fileno())
     tmp.replace(path)
     return count
+
+
+def text_lines(path: Path, what: str, hint: str) -> Iterator[tuple[int, str]]:
+    """(line number, line) of a text file; a file that is missing or not UTF-8 text (a
+    binary file, say) is one InputError: `path[:line]: why, so not WHAT; HINT`."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file, so not {what}; {hint}")
+    with path.open("rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            try:
+                yield number, raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InputError(
+                    f"{path}:{number}: not UTF-8 text (a binary file?), so not {what}; {hint}"
+                ) from None
+
+
+def read_json(path: Path, what: str, hint: str) -> Any:
+    """The JSON document in `path`; missing, non-UTF-8 or invalid JSON is one InputError
+    naming the file, what it should have been, and `hint` (what to give instead)."""
+    if not path.is_file():
+        raise InputError(f"{path}: no such file, so not {what}; {hint}")
+    try:
+        return json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError:
+        why = "not UTF-8 text (a binary file?)"
+        raise InputError(f"{path}: {why}, so not {what}; {hint}") from None
+    except json.JSONDecodeError as error:
+        raise InputError(
+            f"{path}:{error.lineno}: not valid JSON (column {error.colno}: {error.msg}), so not "
+            f"{what}; {hint}"
+        ) from None
 
 
 def read_jsonl(path: Path, from_dict: Any) -> Iterator[R]:

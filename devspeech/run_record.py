@@ -5,13 +5,13 @@ benchmark (which names a model trained on) read it here instead of deciding agai
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from devspeech.errors import InputError
 from devspeech.files import write_json_atomic
+from devspeech.jsonl import read_json
 
 RUN_FILE = "run.json"
 
@@ -41,12 +41,13 @@ class RunRecord:
         path = run / RUN_FILE
         if not path.is_file():
             return None
+        hint = "give a folder `devspeech finetune -o` wrote"
+        data = read_json(path, "a fine-tune run record", hint)
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
             known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
             return cls(**known)
-        except (json.JSONDecodeError, TypeError) as error:
-            raise InputError(f"{path} is not a fine-tune run record ({error})") from None
+        except TypeError as error:
+            raise InputError(f"{path} is not a fine-tune run record ({error}); {hint}") from None
 
     def write(self, run: Path) -> None:
         write_json_atomic(run / RUN_FILE, {k: v for k, v in asdict(self).items()
@@ -65,5 +66,8 @@ def finished(run: Path) -> tuple[RunRecord, Path]:
     """The record and result folder of a finished run; one clear line otherwise."""
     record = RunRecord.read(run)
     if record is None:
-        raise InputError(f"{run} is not a fine-tune run (no {RUN_FILE})")
+        raise InputError(
+            f"{run} is not a fine-tune run (no {RUN_FILE}); give a folder `devspeech finetune -o` "
+            "wrote"
+        )
     return record, record.result_path(run)

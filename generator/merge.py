@@ -11,7 +11,6 @@ equals one generated on one machine.
 from __future__ import annotations
 
 import filecmp
-import json
 import os
 import shutil
 from collections.abc import Sequence
@@ -22,6 +21,7 @@ from devspeech.dataset import DATA_DIR, FAILURES_DIR, RECIPE_FILE, STATE_DIR, sh
 from devspeech.errors import InputError
 from devspeech.generator.api import claim_output, read_plan, recipe_changes, write_plan
 from devspeech.generator.card import collect_stats, write_card
+from devspeech.jsonl import read_json
 
 
 @dataclass
@@ -41,7 +41,8 @@ def _recipe(part: Path) -> dict[str, object]:
     path = part / RECIPE_FILE
     if not path.is_file():
         raise InputError(f"{part} is not a devspeech dataset (no {RECIPE_FILE})")
-    return json.loads(path.read_text(encoding="utf-8"))
+    hint = "merge the folders `generate --num-shards` wrote"
+    return dict(read_json(path, "a dataset recipe", hint))
 
 
 def _place(source: Path, target: Path) -> bool:

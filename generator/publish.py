@@ -90,7 +90,10 @@ def check_dataset(root: Path) -> list[LocalFile]:
         raise InputError(f"{root} is not a folder")
     recipe = root / RECIPE_FILE
     if not recipe.is_file():
-        raise InputError(f"{root} holds no {RECIPE_FILE}: it is not a devspeech dataset")
+        raise InputError(
+            f"{root} holds no {RECIPE_FILE}: it is not a devspeech dataset; publish a folder "
+            "`devspeech generate` wrote"
+        )
     try:
         json.loads(recipe.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
