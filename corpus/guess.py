@@ -9,6 +9,10 @@ import shutil
 from devspeech.corpus.extract.sentences import looks_like_prose
 
 _CODE_CHARS_RE = re.compile(r"[()\[\]{}=:.]")
+# commands of the shell itself, which no PATH lookup finds (`source .venv/bin/activate`
+# also parses as Python: `source.venv / bin / activate`)
+SHELL_BUILTINS = frozenset({"source", ".", "cd", "export", "alias", "unset", "pushd", "popd",
+                            "eval", "exec", "ulimit", "umask", "sudo"})  # fmt: skip
 
 
 def guess_kind(text: str) -> str:
@@ -17,6 +21,8 @@ def guess_kind(text: str) -> str:
     stripped = text.strip()
     first = stripped.split()[0] if stripped.split() else ""
     if stripped.startswith("$ ") or (first.isidentifier() is False and "/" in first):
+        return "shell"
+    if first in SHELL_BUILTINS and len(stripped.split()) > 1 and "(" not in stripped:
         return "shell"
     if looks_like_prose(stripped) and stripped[-1:] in ".!?":
         return "prose"

@@ -80,6 +80,11 @@ def say_ipv4(address: str) -> str:
     return " dot ".join(" ".join(DIGIT_WORDS[int(c)] for c in part) for part in address.split("."))
 
 
+# Directories of a file system said as written when they stand between slashes, whatever
+# the abbreviation style: nobody says /usr/bin as "user binary".
+PATH_DIRECTORIES = frozenset({"bin", "sbin", "lib", "lib64", "opt", "var", "etc"})
+
+
 def say_pieces(word: str, chooser: Chooser, *, versions: bool) -> str:
     """A path-like word: names, numbers and separators, each said in turn."""
     pieces = _PIECE_RE.findall(word)
@@ -92,6 +97,8 @@ def say_pieces(word: str, chooser: Chooser, *, versions: bool) -> str:
             if before == "." and ext in EXTENSIONS and not (after[:1].isalnum()):
                 letters, spoken = EXTENSIONS[ext]
                 out.append(spoken if chooser.style.abbrev == "expanded" else letters)
+            elif "/" in (before, after) and ext in PATH_DIRECTORIES:
+                out.append(ext)  # `.venv/bin/activate`: "bin", never "binary"
             else:
                 out.append(say_identifier(piece, chooser))
         elif _IPV4_RE.fullmatch(piece):
