@@ -223,6 +223,34 @@ class RowScore:
     insertions: int = 0
 
 
+def _needles(keywords: Iterable[str]) -> dict[tuple[str, ...], str]:
+    """Each keyword's code tokens (what is searched for), to the keyword."""
+    by_needle = {tuple(code_tokens(k)): k for k in keywords}
+    by_needle.pop((), None)
+    return by_needle
+
+
+def _keyword_counts(
+    ref_code: Sequence[str], hyp_code: Sequence[str], by_needle: dict[tuple[str, ...], str]
+) -> dict[tuple[str, ...], tuple[int, int, list[int]]]:
+    """Per keyword: (occurrences written, occurrences said, where each said one starts)."""
+    out = {}
+    for needle in by_needle:
+        in_ref = _occurrences(ref_code, needle)
+        out[needle] = (min(len(in_ref), len(_occurrences(hyp_code, needle))), len(in_ref), in_ref)
+    return out
+
+
+def keyword_hits(
+    reference: str, prediction: str, keywords: Sequence[str]
+) -> dict[str, tuple[int, int]]:
+    """Per keyword of a row: (times written, times said), counted as keyword recall counts
+    them."""
+    by_needle = _needles(keywords)
+    counts = _keyword_counts(code_tokens(reference), code_tokens(prediction), by_needle)
+    return {by_needle[n]: (found, said) for n, (found, said, _) in counts.items()}
+
+
 def score_pair(
     reference: str,
     prediction: str,
@@ -264,21 +292,18 @@ def score_pair(
     tp = ref_n = 0
     split = {"seen": [0, 0], "unseen": [0, 0]}  # [found, said] of each side
     biased = [False] * len(ref_code)
-    by_needle = {tuple(code_tokens(k)): k for k in keywords}
-    by_needle.pop((), None)
+    by_needle = _needles(keywords)
     own = set(by_needle)
-    for needle in own:
-        in_ref = _occurrences(ref_code, needle)
-        in_hyp = _occurrences(hyp_code, needle)
-        for start in in_ref:
+    for needle, (found, said, starts) in _keyword_counts(ref_code, hyp_code, by_needle).items():
+        for start in starts:
             for i in range(start, start + len(needle)):
                 biased[i] = True
-        tp += min(len(in_ref), len(in_hyp))
-        ref_n += len(in_ref)
+        tp += found
+        ref_n += said
         if seen is not None:
             side = split["seen" if by_needle[needle] in seen else "unseen"]
-            side[0] += min(len(in_ref), len(in_hyp))
-            side[1] += len(in_ref)
+            side[0] += found
+            side[1] += said
     for name, (found, said) in split.items():
         counts[f"kw_tp_{name}"], counts[f"kw_ref_{name}"] = found, said
     hyp_tp = hyp_n = 0

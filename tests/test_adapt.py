@@ -38,6 +38,9 @@ def test_adapt_mines_speaks_trains_benchmarks_exports_and_resumes(
     assert "| keyword recall |" in report
     assert "## The same, both given the repository's " in report
     assert "| keyword recall, names never seen in training |" in report
+    missed = report.split("## The names most often missed (without the vocabulary)\n\n")[1]
+    assert missed.startswith("| name | said | missed before | missed after |")
+    assert 3 <= len(missed.strip().splitlines()) <= 12  # a random model misses names
     vocabulary = (result.exported / "vocab.txt").read_text(encoding="utf-8")
     assert vocabulary == (tmp_path / "out" / "vocab.txt").read_text(encoding="utf-8")
     assert "useState" in vocabulary and "parse_args" in vocabulary

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 
 import pytest
@@ -241,3 +242,24 @@ def test_a_prompt_induced_false_keyword_lowers_precision():
     assert score_predictions(crossed, resamples=50)[0].metrics[
         "keyword_precision"
     ].value == pytest.approx(2 / 3)
+
+
+def test_the_names_most_often_missed_before_and_after_in_one_table():
+    from devspeech.benchmark.missed import most_missed
+
+    rows = [
+        _line("a", "Call parse_args() then np.array(x).", "Call parse args then np.array(x).",
+              ("parse_args", "np.array")),
+        _line("b", "Run kubectl twice: kubectl get pods.", "Run cube control get pods.",
+              ("kubectl",)),
+        _line("c", "Use useState here.", "Use useState here.", ("useState",)),
+    ]  # fmt: skip
+    tuned = [dataclasses.replace(r, model="t", prediction=r.reference) for r in rows]
+    tuned[1] = dataclasses.replace(tuned[1], prediction="Run kubectl twice: get pods.")
+    assert most_missed([*rows, *tuned], "m", "t", top=2).splitlines() == [
+        "| name | said | missed before | missed after |",
+        "|---|---|---|---|",
+        "| `kubectl` | 2 | 2 | 1 |",
+        "| `parse_args` | 1 | 1 | 0 |",
+    ]
+    assert most_missed(tuned[2:], "m", "t") == "No keyword was missed by either model."

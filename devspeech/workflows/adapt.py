@@ -157,6 +157,8 @@ def _train(
 def _bench(
     options: AdaptOptions, dataset: Path, tuned: Path, out: Path, echo: Callable[[str], None]
 ) -> tuple[Path, str]:
+    from devspeech.benchmark.missed import most_missed
+    from devspeech.benchmark.predict import PREDICTIONS_FILE, read_predictions
     from devspeech.benchmark.results import before_after
     from devspeech.benchmark.run import BenchOptions, run_bench
     from devspeech.dataset import shard_files
@@ -178,7 +180,10 @@ def _bench(
              + f"\n\n## The same, both given the repository's {_count(vocabulary)} names "
              f"({VOCABULARY_FILE}: two passes, the names that sound like the first pass "
              "in the second's prompt)\n\n"
-             + before_after(listed.results[0], listed.results[1]))  # fmt: skip
+             + before_after(listed.results[0], listed.results[1])
+             + "\n\n## The names most often missed (without the vocabulary)\n\n"
+             + most_missed(list(read_predictions(bench / PREDICTIONS_FILE)), options.model,
+                           str(tuned)))  # fmt: skip
     echo(table)
     return bench, table
 
