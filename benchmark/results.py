@@ -103,7 +103,8 @@ BEFORE_AFTER = (
 )
 
 
-def _interval(metric: Estimate) -> str:
+def format_estimate(metric: Estimate) -> str:
+    """`value [low, high]` to three places, or a dash when there is none."""
     if metric.value is None or metric.low is None or metric.high is None:
         return "—"
     return f"{metric.value:.3f} [{metric.low:.3f}, {metric.high:.3f}]"
@@ -128,7 +129,7 @@ def before_after(
         if metric not in base.metrics or metric not in tuned.metrics:
             continue
         lines.append(
-            f"| {label} | {_interval(base.metrics[metric])} | "
-            f"{_interval(tuned.metrics[metric])} | {_paired(tuned, metric)} |"
+            f"| {label} | {format_estimate(base.metrics[metric])} | "
+            f"{format_estimate(tuned.metrics[metric])} | {_paired(tuned, metric)} |"
         )
     return "\n".join(lines)

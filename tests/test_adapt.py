@@ -34,7 +34,11 @@ def test_adapt_mines_speaks_trains_benchmarks_exports_and_resumes(
     assert [r["model"] for r in results] == ["random:80", str(result.tuned)]
     assert results[0]["split"] == "test_heldout"  # two espeak voices held out of training
     report = (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
-    assert report.startswith("## random:80: base against tuned on test_heldout (")
+    assert report.startswith("## random:80 before and after, on test_heldout (an engine and "
+                             "voices training never heard)\n\n| | base | tuned |\n|---|---|---|\n"
+                             "| keyword recall | ")  # fmt: skip
+    assert "\n| code-aware WER | " in report
+    assert "## random:80: base against tuned on test_heldout (" in report
     assert "| keyword recall |" in report
     assert "## The same, both given the repository's " in report
     assert "| keyword recall, names never seen in training |" in report
@@ -49,6 +53,19 @@ def test_adapt_mines_speaks_trains_benchmarks_exports_and_resumes(
     listed = json.loads((result.bench / "with-vocabulary" / "results.json").read_text("utf-8"))
     assert [(r["model"], r["condition"]) for r in listed] == [
         ("random:80", "vocabulary"), (str(result.tuned), "vocabulary")]  # fmt: skip
+    # the headline adds what tuning may break, from the run's own checks
+    from devspeech.benchmark.results import read_results
+    from devspeech.run_record import RunRecord
+    from devspeech.workflows.adapt import headline
+
+    checks = {side: {"general": {"wer": wer}, "long_form": {"timestamp_well_formed": well}}
+              for side, wer, well in (("base", 0.5, 1.0), ("tuned", 0.25, 0.625))}  # fmt: skip
+    RunRecord({"model": "random:80"}, "complete", checks=checks).write(tmp_path)
+    base, tuned = read_results(result.bench / "results.json")
+    assert headline(base, tuned, tmp_path).splitlines()[-2:] == [
+        "| general-English WER (the run's check) | 0.500 | 0.250 |",
+        "| long-form timestamps well formed (the run's check) | 1.000 | 0.625 |",
+    ]
     again: list[str] = []
     adapt(options, echo=again.append)  # a rerun keeps what is finished
     assert any("utterances.jsonl is there; kept" in line for line in again)

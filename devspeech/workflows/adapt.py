@@ -15,12 +15,16 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from devspeech.cli import comma_list
 from devspeech.errors import InputError
 from devspeech.finetune.methods import METHOD_HELP
+
+if TYPE_CHECKING:
+    from devspeech.records import Result
 
 EXPORTS = ("ct2", "onnx", "merge", "none")
 VOCABULARY_FILE = "vocab.txt"  # the repository's names, beside the model adapt exports
@@ -73,7 +77,7 @@ def adapt(options: AdaptOptions, echo: Callable[[str], None] = click.echo) -> Ad
     utterances = _mine(options, out, echo)
     dataset = _speak(options, utterances, out, echo)
     run, tuned = _train(options, dataset, out, echo)
-    bench, table = _bench(options, dataset, tuned, out, echo)
+    bench, table = _bench(options, dataset, run, tuned, out, echo)
     exported = _export(options, run, out, echo)
     (out / "report.md").write_text(table + "\n", encoding="utf-8")
     return AdaptResult(dataset, run, tuned, exported, bench, table)
@@ -155,7 +159,12 @@ def _train(
 
 
 def _bench(
-    options: AdaptOptions, dataset: Path, tuned: Path, out: Path, echo: Callable[[str], None]
+    options: AdaptOptions,
+    dataset: Path,
+    run: Path,
+    tuned: Path,
+    out: Path,
+    echo: Callable[[str], None],
 ) -> tuple[Path, str]:
     from devspeech.benchmark.missed import most_missed
     from devspeech.benchmark.predict import PREDICTIONS_FILE, read_predictions
@@ -175,7 +184,9 @@ def _bench(
     listed = run_bench(BenchOptions(**common, conditions=("vocabulary",), vocabulary=vocabulary),
                        bench / "with-vocabulary")  # fmt: skip
     base = plain.results[0]
-    table = (f"## {options.model}: base against tuned on {split} ({base.rows} rows)\n\n"
+    table = (f"## {options.model} before and after, on {split}{unheard}\n\n"
+             + headline(base, plain.results[1], run)
+             + f"\n\n## {options.model}: base against tuned on {split} ({base.rows} rows)\n\n"
              + before_after(base, plain.results[1])
              + f"\n\n## The same, both given the repository's {_count(vocabulary)} names "
              f"({VOCABULARY_FILE}: two passes, the names that sound like the first pass "
@@ -186,6 +197,32 @@ def _bench(
                            str(tuned)))  # fmt: skip
     echo(table)
     return bench, table
+
+
+def headline(base: Result, tuned: Result, run: Path) -> str:
+    """What a user of the adapted model asks first, base against tuned: the repository's
+    names and code on its held-out voices (from the bench, with intervals), then what
+    tuning may have broken, from the run's own checks: general English and long-form
+    timestamps."""
+    from devspeech.benchmark.results import format_estimate
+    from devspeech.run_record import RunRecord
+
+    record = RunRecord.read(run)
+    checks = record.checks if record is not None else {}
+    lines = ["| | base | tuned |", "|---|---|---|"]
+    for metric, label in (("keyword_recall", "keyword recall"), ("code_wer", "code-aware WER")):
+        if metric in base.metrics and metric in tuned.metrics:
+            lines.append(f"| {label} | {format_estimate(base.metrics[metric])} | "
+                         f"{format_estimate(tuned.metrics[metric])} |")  # fmt: skip
+    checked = (("general", "wer", "general-English WER (the run's check)"),
+               ("long_form", "timestamp_well_formed",
+                "long-form timestamps well formed (the run's check)"))  # fmt: skip
+    for part, metric, label in checked:
+        before = checks.get("base", {}).get(part, {}).get(metric)
+        after = checks.get("tuned", {}).get(part, {}).get(metric)
+        if before is not None and after is not None:
+            lines.append(f"| {label} | {before:.3f} | {after:.3f} |")
+    return "\n".join(lines)
 
 
 def _count(vocabulary: Path) -> int:
