@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterable, Iterator
+from dataclasses import fields
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
@@ -65,6 +66,16 @@ def read_json(path: Path, what: str, hint: str) -> Any:
             f"{path}:{error.lineno}: not valid JSON (column {error.colno}: {error.msg}), so not "
             f"{what}; {hint}"
         ) from None
+
+
+def read_fields(path: Path, cls: type[R], what: str, hint: str) -> R:
+    """A dataclass from the JSON object in `path` (its fields by name; a missing field
+    without a default, or a file that is no such object, is one InputError)."""
+    data = read_json(path, what, hint)
+    try:
+        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})  # type: ignore[arg-type]
+    except (TypeError, KeyError) as error:
+        raise InputError(f"{path}: not {what} ({error}); {hint}") from None
 
 
 def read_jsonl(path: Path, from_dict: Any) -> Iterator[R]:

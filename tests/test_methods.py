@@ -251,8 +251,6 @@ def test_bottleneck_adapters_start_as_base_train_alone_resume_bench_and_refuse_e
     from devspeech.benchmark.models import parse_spec
     from devspeech.benchmark.models.bottleneck import BottleneckConfig, add_adapters
     from devspeech.benchmark.models.whisper import load_whisper
-    from devspeech.benchmark.run import BenchOptions, run_bench
-    from devspeech.finetune.export import export
 
     base = load_whisper(parse_spec("random:80")).model.eval()
     fresh = add_adapters(load_whisper(parse_spec("random:80")).model.eval(),
@@ -275,13 +273,24 @@ def test_bottleneck_adapters_start_as_base_train_alone_resume_bench_and_refuse_e
     assert (tmp_path / "straight" / "encoder-cache").is_dir() == (layers == "decoder")
     assert any(np.abs(a[k]).sum() > 0 for k in a if ".up." in k)  # the adapters moved
 
-    assert parse_spec(str(straight.result)).kind == "adapter"
-    bench = BenchOptions(models=(str(straight.result),), data=str(dataset), limit=2,
-                         resamples=10, max_new_tokens=8)  # fmt: skip
+    _benches_and_refuses_export(dataset, tmp_path, straight.result,
+                                r"bottleneck adapters are layers a plain Whisper has not")  # fmt: skip
+
+
+def _benches_and_refuses_export(dataset: Path, tmp_path: Path, result: Path, what: str) -> None:
+    """A run of one of devspeech's own adapters: its folder benches; export refuses it."""
+    from devspeech.benchmark.models import parse_spec
+    from devspeech.benchmark.run import BenchOptions, run_bench
+    from devspeech.finetune.export import export
+
+    assert parse_spec(str(result)).kind == "adapter"
+    bench = BenchOptions(models=(str(result),), data=str(dataset), limit=2, resamples=10,
+                         max_new_tokens=8)  # fmt: skip
     assert run_bench(bench, tmp_path / "bench").predicted == 2
-    with pytest.raises(InputError, match=r"bottleneck adapters are layers a plain Whisper has "
-                                         r"not, so they cannot be merged for export; .* "
-                                         r"--method lora trains an adapter that exports"):  # fmt: skip
+    with pytest.raises(InputError, match=what + r", so they cannot be merged for export; bench "
+                                         r"and transcribe run the run's adapter/ folder with "
+                                         r"transformers, and --method lora trains an adapter "
+                                         r"that exports$"):  # fmt: skip
         export(tmp_path / "straight", tmp_path / "merged")
     assert not (tmp_path / "merged").exists()
 
@@ -296,8 +305,6 @@ def test_a_soft_prompt_opens_every_sequence_trains_alone_resumes_benches_and_ref
     from devspeech.benchmark.models import parse_spec
     from devspeech.benchmark.models.soft_prompt import learned_prompt
     from devspeech.benchmark.models.whisper import load_whisper
-    from devspeech.benchmark.run import BenchOptions, run_bench
-    from devspeech.finetune.export import export
     from devspeech.finetune.labels import IGNORE, Vocabulary, build_sequence
 
     options = _options(dataset, method=method, rank=3, max_steps=2, eval_every=2)
@@ -339,10 +346,6 @@ def test_a_soft_prompt_opens_every_sequence_trains_alone_resumes_benches_and_ref
         decoder(input_ids=ids, encoder_hidden_states=torch.zeros(1, 1500, 64), use_cache=False)
     assert torch.equal(seen[0][0, 1:4], vectors[-1]) == (depth == 2)
 
-    bench = BenchOptions(models=(str(straight.result),), data=str(dataset), limit=2,
-                         resamples=10, max_new_tokens=8)  # fmt: skip
-    assert run_bench(bench, tmp_path / "bench").predicted == 2
-    with pytest.raises(InputError, match=r"a soft prompt is vectors no exported runtime can be "
-                                         r"given .* --method lora trains an adapter that "
-                                         r"exports"):  # fmt: skip
-        export(tmp_path / "straight", tmp_path / "merged")
+    _benches_and_refuses_export(dataset, tmp_path, straight.result,
+                                r"a soft prompt is vectors standing where tokens would, which "
+                                r"no runtime takes")  # fmt: skip

@@ -13,13 +13,14 @@ merged into its weights: transformers runs them; CTranslate2 and ONNX cannot.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from devspeech.errors import InputError
+from devspeech.files import write_json_atomic
+from devspeech.jsonl import read_fields
 
 CONFIG_FILE = "bottleneck.json"
 WEIGHTS_FILE = "bottleneck.safetensors"
@@ -33,21 +34,12 @@ class BottleneckConfig:
     layers: str  # "decoder", or "all" (the encoder's layers too)
 
     def write(self, folder: Path) -> None:
-        text = json.dumps(asdict(self), indent=1) + "\n"
-        (folder / CONFIG_FILE).write_text(text, encoding="utf-8")
+        write_json_atomic(folder / CONFIG_FILE, asdict(self))
 
     @classmethod
     def read(cls, folder: Path) -> BottleneckConfig:
-        path = folder / CONFIG_FILE
-        try:
-            fields = json.loads(path.read_text(encoding="utf-8"))
-            return cls(base=str(fields["base"]), size=int(fields["size"]),
-                       layers=str(fields["layers"]))  # fmt: skip
-        except (ValueError, KeyError, TypeError) as error:
-            raise InputError(
-                f"{path} is not a bottleneck adapter config ({type(error).__name__}: {error}); "
-                "it is written by `devspeech finetune --method bottleneck`"
-            ) from None
+        hint = "give the adapter/ folder `finetune --method bottleneck` wrote"
+        return read_fields(folder / CONFIG_FILE, cls, "a bottleneck adapter config", hint)
 
 
 def is_bottleneck_folder(folder: Path) -> bool:

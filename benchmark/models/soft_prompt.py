@@ -23,13 +23,14 @@ them, and the later tokens read their keys and values from the cache.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from devspeech.errors import InputError
+from devspeech.files import write_json_atomic
+from devspeech.jsonl import read_fields
 
 CONFIG_FILE = "soft_prompt.json"
 WEIGHTS_FILE = "soft_prompt.safetensors"
@@ -46,20 +47,8 @@ class SoftPromptConfig:
 
     @classmethod
     def read(cls, folder: Path) -> SoftPromptConfig:
-        path = folder / CONFIG_FILE
-        try:
-            fields = json.loads(path.read_text(encoding="utf-8"))
-            return cls(
-                base=str(fields["base"]),
-                tokens=int(fields["tokens"]),
-                marker=int(fields["marker"]),
-                deep=bool(fields.get("deep", False)),
-            )
-        except (ValueError, KeyError, TypeError) as error:
-            raise InputError(
-                f"{path} is not a soft prompt config ({type(error).__name__}: {error}); it is "
-                "written by `devspeech finetune --method prompt`"
-            ) from None
+        hint = "give the adapter/ folder `finetune --method prompt` wrote"
+        return read_fields(folder / CONFIG_FILE, cls, "a soft prompt config", hint)
 
 
 def is_soft_prompt_folder(folder: Path) -> bool:
@@ -149,7 +138,7 @@ def save_soft_prompt(model: Any, base: str, folder: Path) -> None:
     embedding = model.model.decoder.embed_tokens
     deep = embedding.vectors.shape[0] > 1
     config = SoftPromptConfig(base, embedding.learned_tokens, embedding.marker, deep)
-    (folder / CONFIG_FILE).write_text(json.dumps(asdict(config), indent=1) + "\n", "utf-8")
+    write_json_atomic(folder / CONFIG_FILE, asdict(config))
     save_file({VECTORS: embedding.vectors.detach().contiguous().cpu()}, str(folder / WEIGHTS_FILE))
 
 

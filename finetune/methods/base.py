@@ -80,6 +80,31 @@ class PeftAdapter(Method):
         return model.merge_and_unload()
 
 
+class OwnAdapter(Method):
+    """A method whose result is devspeech's own adapter folder (parts a plain Whisper has
+    not) over its recorded base: transformers loads it in bench and transcribe; it
+    cannot be merged into Whisper's weights, so export refuses it in one line."""
+
+    result_dir: ClassVar[str] = ADAPTER_DIR
+    unmergeable: ClassVar[str]  # what the parts are, for export's refusal
+
+    def write_adapter(self, model: Any, loaded: LoadedWhisper, folder: Path) -> None:
+        raise NotImplementedError
+
+    def save(self, model: Any, loaded: LoadedWhisper, folder: Path) -> None:
+        from devspeech.benchmark.models.adapter import write_base_record
+
+        self.write_adapter(model, loaded, folder)
+        write_base_record(folder, loaded.spec.text, loaded.location)
+
+    def merge(self, model: Any) -> Any:
+        raise InputError(
+            f"{self.unmergeable}, so they cannot be merged for export; bench and transcribe "
+            "run the run's adapter/ folder with transformers, and --method lora trains an "
+            "adapter that exports"
+        )
+
+
 def base_name(loaded: LoadedWhisper) -> str:
     """The spec an adapter folder names as its base: a bundled, random or Hub spec as
     written, a folder by its absolute path."""

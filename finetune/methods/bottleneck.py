@@ -9,16 +9,15 @@ benchmark/models/bottleneck.py says why they are devspeech's own)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from devspeech.errors import InputError
-from devspeech.finetune.methods.base import ADAPTER_DIR, Method, base_name
+from devspeech.finetune.methods.base import OwnAdapter, base_name
 
 
-class Bottleneck(Method):
+class Bottleneck(OwnAdapter):
     name = "bottleneck"
     summary = "small adapter layers after each feed-forward, --rank wide (--lora-layers)"
-    result_dir: ClassVar[str] = ADAPTER_DIR
+    unmergeable = "bottleneck adapters are layers a plain Whisper has not"
 
     def prepare(self, loaded: Any, options: Any) -> Any:
         import torch
@@ -35,16 +34,7 @@ class Bottleneck(Method):
     def frozen_encoder(self, options: Any) -> bool:
         return bool(options.lora_layers == "decoder")
 
-    def save(self, model: Any, loaded: Any, folder: Path) -> None:
-        from devspeech.benchmark.models.adapter import write_base_record
+    def write_adapter(self, model: Any, loaded: Any, folder: Path) -> None:
         from devspeech.benchmark.models.bottleneck import save_adapters
 
         save_adapters(model, folder)
-        write_base_record(folder, loaded.spec.text, loaded.location)
-
-    def merge(self, model: Any) -> Any:
-        raise InputError(
-            "bottleneck adapters are layers a plain Whisper has not, so they cannot be merged "
-            "for export; bench and transcribe run the run's adapter/ folder with transformers, "
-            "and --method lora trains an adapter that exports"
-        )

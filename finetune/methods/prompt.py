@@ -11,14 +11,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, ClassVar
 
-from devspeech.errors import InputError
-from devspeech.finetune.methods.base import ADAPTER_DIR, Method, base_name
+from devspeech.finetune.methods.base import OwnAdapter, base_name
 
 
-class PromptTuning(Method):
+class PromptTuning(OwnAdapter):
     name = "prompt"
     summary = "--rank learned vectors that open the decoder's prompt; the rest frozen"
-    result_dir: ClassVar[str] = ADAPTER_DIR
+    unmergeable = "a soft prompt is vectors standing where tokens would, which no runtime takes"
     deep: ClassVar[bool] = False
 
     def prepare(self, loaded: Any, options: Any) -> Any:
@@ -37,20 +36,10 @@ class PromptTuning(Method):
     def frozen_encoder(self, options: Any) -> bool:
         return True
 
-    def save(self, model: Any, loaded: Any, folder: Path) -> None:
-        from devspeech.benchmark.models.adapter import write_base_record
+    def write_adapter(self, model: Any, loaded: Any, folder: Path) -> None:
         from devspeech.benchmark.models.soft_prompt import save_soft_prompt
 
         save_soft_prompt(model, base_name(loaded), folder)
-        write_base_record(folder, loaded.spec.text, loaded.location)
-
-    def merge(self, model: Any) -> Any:
-        raise InputError(
-            "a soft prompt is vectors no exported runtime can be given (they stand where "
-            "tokens would), so it cannot be merged for export; bench and transcribe run the "
-            "run's adapter/ folder with transformers, and --method lora trains an adapter "
-            "that exports"
-        )
 
 
 class DeepPromptTuning(PromptTuning):
