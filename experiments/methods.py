@@ -46,21 +46,16 @@ from devspeech.records import Result
 
 KINDS = ("lora", "lora-decoder", "dora-decoder", "ia3-decoder", "bottleneck-decoder", "prompt",
          "deep-prompt", "decoder", "decoder-top2", "progressive", "full")  # fmt: skip
-# learning rates: PEFT adapters take larger steps than whole weights (the held-out
-# experiment: decoder-layer LoRA at 5e-4, the decoder at 2e-4); IA3's vectors and a soft
-# prompt's larger still (Lester et al. trained soft prompts at 0.3, with Adafactor)
-LEARNING_RATES = {"lora": 5e-4, "dora": 5e-4, "ia3": 3e-3, "bottleneck": 1e-3, "prompt": 1e-2,
-                  "deep-prompt": 1e-2, "decoder": 2e-4, "progressive": 2e-4,
-                  "full": 1e-4}  # fmt: skip
 TIMING = "timing.json"
 
 
 def kind_options(kind: str) -> dict[str, Any]:
-    """FinetuneOptions fields of a kind: its variant's, and its method's learning rate."""
-    from devspeech.finetune.methods import variant_options
+    """FinetuneOptions fields of a kind: its variant's, and its method's learning rate (the
+    CLI's default for it: larger for fewer, newer parameters)."""
+    from devspeech.finetune.methods import get_method, variant_options
 
     fields = variant_options(kind)
-    return {**fields, "learning_rate": LEARNING_RATES[str(fields["method"])]}
+    return {**fields, "learning_rate": get_method(str(fields["method"])).learning_rate}
 
 
 def train_child(kind: str, out: Path, model: str, steps: int, data: Path, general: Path) -> None:

@@ -7,7 +7,14 @@ from pathlib import Path
 import click
 
 from devspeech.cli import comma_list
-from devspeech.finetune.methods import AUTO, METHOD_HELP, choose_method
+from devspeech.finetune.methods import (
+    AUTO,
+    METHOD_HELP,
+    check_method_name,
+    choose_method,
+    get_method,
+    learning_rates_help,
+)
 
 
 @click.command()
@@ -55,7 +62,13 @@ from devspeech.finetune.methods import AUTO, METHOD_HELP, choose_method
     show_default=True,
     help="--method decoder: train only the top N decoder layers (0: every layer).",
 )
-@click.option("--learning-rate", "--lr", type=float, default=1e-4, show_default=True)
+@click.option(
+    "--learning-rate",
+    "--lr",
+    type=float,
+    default=None,
+    help="Default: the method's own (" + learning_rates_help() + ").",
+)
 @click.option("--batch-size", type=int, default=8, show_default=True)
 @click.option("--grad-accum", type=int, default=1, show_default=True)
 @click.option(
@@ -140,12 +153,14 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
     method, why = flags["method"], ""
     if method == AUTO:  # said once the run is done: a refused run stays one line
         method, why = choose_method(flags["device"])
+    check_method_name(method)
     options = FinetuneOptions(
         model=flags["model"], data=flags["data"], method=method, rank=flags["rank"],
         alpha=flags["alpha"], dropout=flags["dropout"],
         target_modules=comma_list(flags["target_modules"]), lora_layers=flags["lora_layers"],
         train_layers=flags["train_layers"],
-        learning_rate=flags["learning_rate"], batch_size=flags["batch_size"],
+        learning_rate=flags["learning_rate"] or get_method(method).learning_rate,
+        batch_size=flags["batch_size"],
         grad_accum=flags["grad_accum"], warmup_steps=flags["warmup_steps"],
         max_steps=flags["max_steps"], eval_every=flags["eval_every"], eval_rows=flags["eval_rows"],
         timestamp_fraction=flags["timestamp_fraction"], prompt_fraction=flags["prompt_fraction"],
@@ -164,7 +179,7 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
     )  # fmt: skip
     summary = run_finetune(options, flags["output"], control)
     if why:
-        click.echo(f"method: {method} (auto: {why})")
+        click.echo(f"method: {method} at lr {options.learning_rate:g} (auto: {why})")
     click.echo((flags["output"] / "report.md").read_text(encoding="utf-8"))
     resumed = f", resumed from step {summary.resumed_from}" if summary.resumed_from else ""
     click.echo(

@@ -236,9 +236,10 @@ def test_method_auto_trains_a_cached_encoder_method_on_a_cpu_and_says_why(
                                     "-o", str(tmp_path / "run"), "--max-steps", "1",
                                     "--eval-rows", "0", "--general-data", "none"])  # fmt: skip
     assert done.exit_code == 0, done.output
-    assert "method: decoder (auto: on a CPU, a cached-encoder method" in done.output
+    assert "method: decoder at lr 0.0002 (auto: on a CPU, a cached-encoder method" in done.output
     record = RunRecord.read(tmp_path / "run")
     assert record is not None and record.options["method"] == "decoder"
+    assert record.options["learning_rate"] == 2e-4  # the method's own default
     assert record.options["warmup_steps"] is None
 
 

@@ -21,7 +21,7 @@ import click
 
 from devspeech.cli import comma_list
 from devspeech.errors import InputError
-from devspeech.finetune.methods import METHOD_HELP
+from devspeech.finetune.methods import AUTO, METHOD_HELP, choose_method, get_method
 
 if TYPE_CHECKING:
     from devspeech.records import Result
@@ -39,10 +39,10 @@ class AdaptOptions:
     utterances: int = 1200
     engines: tuple[str, ...] = ("espeak", "kokoro", "piper")
     model: str = "bundled:tiny.en"
-    method: str = "lora"
-    lora_layers: str = "decoder"  # the encoder frozen and cached: minutes, not hours, on a CPU
+    method: str = AUTO  # the method the methods experiment found best for the device
+    lora_layers: str = "decoder"  # adapters: the encoder frozen and cached (fast on a CPU)
     steps: int = 300
-    learning_rate: float = 5e-4  # what decoder-layer LoRA took in the held-out experiment
+    learning_rate: float | None = None  # None: the method's own default
     batch_size: int = 8
     # rows trained with a list of names in their prompt (their own among distractors), so
     # the model learns to copy the repository's names from the vocabulary it is given
@@ -134,9 +134,13 @@ def _train(
     from devspeech.run_record import RunRecord
 
     run = out / "finetune"
+    method, why = options.method, "as asked"
+    if method == AUTO:
+        method, why = choose_method(options.device)
+    rate = options.learning_rate or get_method(method).learning_rate
     recipe = FinetuneOptions(
-        model=options.model, data=str(dataset), method=options.method,
-        lora_layers=options.lora_layers, learning_rate=options.learning_rate,
+        model=options.model, data=str(dataset), method=method,
+        lora_layers=options.lora_layers, learning_rate=rate,
         batch_size=options.batch_size, max_steps=options.steps,
         warmup_steps=max(1, options.steps // 10), eval_every=max(1, options.steps // 4),
         eval_rows=32, general_data=options.general_data, seed=options.seed,
@@ -147,8 +151,8 @@ def _train(
     if existing is not None and done and not recipe.changes(existing.options):
         echo(f"[3/5] finetune: {run} is finished; kept")
     else:
-        echo(f"[3/5] finetune: {options.model}, {options.method} ({options.lora_layers} layers), "
-             f"{options.steps} steps")  # fmt: skip
+        echo(f"[3/5] finetune: {options.model}, {method} at lr {rate:g}, {options.steps} "
+             f"steps ({why})")  # fmt: skip
         control = TrainControl(device=options.device, resume=existing is not None,
                                progress=True, overwrite=done)  # fmt: skip
         finetune(recipe, run, control)
@@ -258,11 +262,12 @@ def _export(
 @click.option("--help-of", default=None, metavar="TOOL,...", help="Mine these tools' --help.")
 @click.option("--utterances", type=int, default=1200, show_default=True)
 @click.option("--model", default="bundled:tiny.en", show_default=True, metavar="SPEC")
-@click.option("--method", default="lora", show_default=True, help=METHOD_HELP)
+@click.option("--method", default=AUTO, show_default=True, help=METHOD_HELP)
 @click.option("--lora-layers", type=click.Choice(["all", "decoder"]), default="decoder",
-              show_default=True, help="all: LoRA on the encoder too (slow on a CPU).")  # fmt: skip
+              show_default=True, help="all: an adapter on the encoder too (slow).")  # fmt: skip
 @click.option("--steps", type=int, default=300, show_default=True)
-@click.option("--learning-rate", "--lr", type=float, default=5e-4, show_default=True)
+@click.option("--learning-rate", "--lr", type=float, default=None,
+              help="Default: the method's own (see finetune --help).")  # fmt: skip
 @click.option("--export", "export_as", type=click.Choice(EXPORTS), default="ct2",
               show_default=True,
               help="ct2 (faster-whisper, int8), onnx (int8), merge, none.")  # fmt: skip

@@ -59,6 +59,12 @@ def variant_options(variant: str) -> dict[str, object]:
     return {"method": method, "lora_layers": rest or "all"}
 
 
+def learning_rates_help() -> str:
+    """Each method's default --lr, for the CLI's help (`lora 0.0005, decoder 0.0002, ...`);
+    a method module imports nothing heavy until it trains."""
+    return ", ".join(f"{name} {get_method(name).learning_rate:g}" for name in METHODS)
+
+
 def method_names() -> tuple[str, ...]:
     return tuple(METHODS)
 

@@ -23,6 +23,9 @@ class Method:
     name: ClassVar[str]
     summary: ClassVar[str]  # one line for the CLI's help and the report
     result_dir: ClassVar[str] = MODEL_DIR  # the folder of the finished run's result
+    # the CLI's default --lr for the method: what the held-out and methods experiments
+    # trained it at (larger for fewer, newer parameters)
+    learning_rate: ClassVar[float] = 1e-4
     trains_by_layers: ClassVar[bool] = False  # takes --train-layers
 
     def check(self, options: FinetuneOptions, device: str) -> None:

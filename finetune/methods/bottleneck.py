@@ -16,6 +16,7 @@ from devspeech.finetune.methods.base import OwnAdapter, base_name
 
 class Bottleneck(OwnAdapter):
     name = "bottleneck"
+    learning_rate = 1e-3
     summary = "small adapter layers after each feed-forward, --rank wide (--lora-layers)"
     unmergeable = "bottleneck adapters are layers a plain Whisper has not"
 

@@ -12,6 +12,7 @@ from devspeech.finetune.methods.base import Method, freeze_encoder, top_layers
 
 class Decoder(Method):
     name = "decoder"
+    learning_rate = 2e-4  # run F of the held-out experiment
     summary = "every decoder weight (or the top --train-layers); the encoder frozen and cached"
     trains_by_layers = True  # checked against the model's layers once it is loaded
 

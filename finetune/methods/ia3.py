@@ -17,6 +17,7 @@ FEED_FORWARD = ("fc2",)  # rescaled at its input, the activation; the others at 
 
 class Ia3(PeftAdapter):
     name = "ia3"
+    learning_rate = 3e-3
     summary = "rescaling vectors on keys, values and feed-forward (--lora-layers all or decoder)"
 
     def prepare(self, loaded: Any, options: Any) -> Any:

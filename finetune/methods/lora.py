@@ -24,6 +24,7 @@ def peft_targets(modules: tuple[str, ...], layers: str) -> list[str] | str:
 class Lora(PeftAdapter):
     name = "lora"
     summary = "low-rank updates of the projections (--lora-layers all or decoder)"
+    learning_rate = 5e-4
     use_dora = False
 
     def prepare(self, loaded: Any, options: Any) -> Any:

@@ -18,6 +18,7 @@ from devspeech.finetune.methods.base import Method, decoder_layers, freeze_encod
 
 class Progressive(Method):
     name = "progressive"
+    learning_rate = 2e-4
     summary = "decoder layers unfrozen top to bottom as the run goes; the encoder cached"
 
     def prepare(self, loaded: Any, options: Any) -> Any:

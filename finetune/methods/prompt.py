@@ -16,6 +16,7 @@ from devspeech.finetune.methods.base import OwnAdapter, base_name
 
 class PromptTuning(OwnAdapter):
     name = "prompt"
+    learning_rate = 1e-2  # Lester et al. trained soft prompts at 0.3 (with Adafactor)
     summary = "--rank learned vectors that open the decoder's prompt; the rest frozen"
     unmergeable = "a soft prompt is vectors standing where tokens would, which no runtime takes"
     deep: ClassVar[bool] = False
