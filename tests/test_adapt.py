@@ -29,8 +29,10 @@ def test_adapt_mines_speaks_trains_benchmarks_exports_and_resumes(
         "[5/5]",
     ]
     trained = next(line for line in lines if line.startswith("[3/5]"))
-    assert trained == ("[3/5] finetune: random:80, decoder at lr 0.0002, 2 steps (on a CPU, a "
-                       "cached-encoder method" + trained.split("cached-encoder method")[1])
+    assert trained == (
+        "[3/5] finetune: random:80, decoder at lr 0.0002, 2 steps (on a CPU, a "
+        "cached-encoder method" + trained.split("cached-encoder method")[1]
+    )
     assert result.tuned.name == "model"  # the decoder's weights, whole
     assert result.exported == tmp_path / "out" / "model-onnx"
     assert (result.exported / "encoder.onnx").is_file()
