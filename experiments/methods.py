@@ -121,7 +121,9 @@ def kl_to_base(model: str, result: Path, general: Path, out: Path) -> float:
     tokens of general test_heldout (teacher-forced), of KL(base || tuned) in nats."""
     import torch
 
+    from devspeech.benchmark.backends import prompt_ids
     from devspeech.benchmark.models import parse_spec
+    from devspeech.benchmark.models.soft_prompt import learned_prompt
     from devspeech.benchmark.models.whisper import load_whisper
     from devspeech.finetune.collate import features
     from devspeech.finetune.examples import read_split
@@ -131,15 +133,19 @@ def kl_to_base(model: str, result: Path, general: Path, out: Path) -> float:
         return float(json.loads(cached.read_text(encoding="utf-8"))["kl"])
     base, tuned = load_whisper(parse_spec(model)), load_whisper(parse_spec(str(result)))
     tokenizer = base.processor.tokenizer
+    # a soft prompt's model decodes after its prompt: so it is compared, on the same tokens
+    learned = learned_prompt(tuned.model)
+    opening = prompt_ids(tokenizer, None, learned) if learned else []
     total, count = 0.0, 0
     with torch.no_grad():
         for item in read_split(str(general), "test_heldout"):
-            ids = torch.tensor([tokenizer(item.reference).input_ids])  # start tokens included
+            ids = tokenizer(item.reference).input_ids  # start tokens included
             mel = features(base.processor, [item.audio])
-            p = base.model.eval()(mel, decoder_input_ids=ids).logits.log_softmax(-1)
-            q = tuned.model.eval()(mel, decoder_input_ids=ids).logits.log_softmax(-1)
+            p = base.model.eval()(mel, decoder_input_ids=torch.tensor([ids])).logits
+            q = tuned.model.eval()(mel, decoder_input_ids=torch.tensor([opening + ids])).logits
+            p, q = p.log_softmax(-1), q[:, len(opening) :].log_softmax(-1)
             total += float((p.exp() * (p - q)).sum())
-            count += ids.shape[1]
+            count += len(ids)
     kl = total / max(1, count)
     cached.write_text(json.dumps({"kl": kl, "tokens": count}), encoding="utf-8")
     return kl
