@@ -171,6 +171,10 @@ def _cell(result: Result, metric: str, digits: int = 3) -> str:
     return f"{m.value:.{digits}f} [{m.low:.{digits}f}, {m.high:.{digits}f}]"
 
 
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.1%}"
+
+
 def _paired(result: Result, metric: str) -> str:
     d = result.compared.differences.get(metric) if result.compared else None
     if d is None or d.value is None:
@@ -235,11 +239,15 @@ def _render(args: argparse.Namespace, rows: list[Any], elapsed: float) -> str:
         "| timestamps well formed | loops | export MB | export RTFx |",
         "|---" * 15 + "|",
     ]
+    # base's long-form checks, as the first run measured them on the same rows
+    first = next((row[1] for row in rows if row[1] is not None), None)
+    base_checks = first.checks.get("base", {}).get("long_form", {}) if first else {}
     for kind, record, timing, developer, plain, exported, kl in rows:
         if record is None:  # base: recall not split, nothing trained
             lines.append(f"| {kind} | — | — | — | {_cell(developer, 'keyword_recall')} (all) | "
                          f"— | {_cell(developer, 'code_wer')} | | {_cell(plain, 'wer')} | | 0 | "
-                         "| | | |")  # fmt: skip
+                         f"{_share(base_checks.get('timestamp_well_formed'))} | "
+                         f"{_share(base_checks.get('loop_rate'))} | | |")  # fmt: skip
             continue
         steps = timing["step_s"]
         epoch = max(1, len(steps) // 4)  # the cache is warm after the first epoch or so
@@ -253,8 +261,7 @@ def _render(args: argparse.Namespace, rows: list[Any], elapsed: float) -> str:
             f"{timing['peak_mib']:.0f} | {_cell(developer, 'keyword_recall_seen')} | "
             f"{_cell(developer, 'keyword_recall_unseen')} | {_cell(developer, 'code_wer')} | "
             f"{_paired(developer, 'code_wer')} | {_cell(plain, 'wer')} | "
-            f"{_paired(plain, 'wer')} | {kl:.3f} | {'—' if well is None else f'{well:.1%}'} | "
-            f"{'—' if loops is None else f'{loops:.1%}'} | "
+            f"{_paired(plain, 'wer')} | {kl:.3f} | {_share(well)} | {_share(loops)} | "
             f"{'—' if size is None else f'{size:.0f}'} | {'—' if rtfx is None else rtfx} |"
         )
     lines += ["", f"Took {elapsed / 60:.1f} min for the stages this invocation ran."]
