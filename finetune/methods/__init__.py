@@ -42,8 +42,9 @@ def choose_method(device: str) -> tuple[str, str]:
         )
     return "decoder", (
         "on a CPU, a cached-encoder method (about 9x faster a step than LoRA on every layer "
-        "here, perf/RESULTS.md), and the held-out experiment's best recipe (run F); "
-        "--method lora trains every layer"
+        "here, perf/RESULTS.md); the held-out experiment's best recipe (run F), and the one "
+        "that writes the most trained names in the methods experiment; --method lora "
+        "trains every layer"
     )
 
 
