@@ -159,7 +159,9 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
         alpha=flags["alpha"], dropout=flags["dropout"],
         target_modules=comma_list(flags["target_modules"]), lora_layers=flags["lora_layers"],
         train_layers=flags["train_layers"],
-        learning_rate=flags["learning_rate"] or get_method(method).learning_rate,
+        learning_rate=get_method(method).learning_rate
+        if flags["learning_rate"] is None
+        else flags["learning_rate"],
         batch_size=flags["batch_size"],
         grad_accum=flags["grad_accum"], warmup_steps=flags["warmup_steps"],
         max_steps=flags["max_steps"], eval_every=flags["eval_every"], eval_rows=flags["eval_rows"],

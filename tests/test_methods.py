@@ -136,7 +136,8 @@ def test_a_method_that_breaks_its_own_contract_is_refused_before_training(
         finetune(_options(dataset, method="dishonest"), tmp_path / "run")
     assert not (tmp_path / "run").exists()
     with pytest.raises(InputError, match=r"--method 'nope'; choose one of lora, qlora, decoder, "
-                                         r"full, dora, ia3, progressive, dishonest"):  # fmt: skip
+                                         r"full, dora, ia3, progressive, bottleneck, prompt, "
+                                         r"deep-prompt, dishonest"):  # fmt: skip
         _options(dataset, method="nope")
 
 

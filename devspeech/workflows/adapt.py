@@ -137,7 +137,9 @@ def _train(
     method, why = options.method, "as asked"
     if method == AUTO:
         method, why = choose_method(options.device)
-    rate = options.learning_rate or get_method(method).learning_rate
+    rate = options.learning_rate
+    if rate is None:
+        rate = get_method(method).learning_rate
     recipe = FinetuneOptions(
         model=options.model, data=str(dataset), method=method,
         lora_layers=options.lora_layers, learning_rate=rate,

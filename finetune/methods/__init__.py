@@ -41,7 +41,7 @@ def choose_method(device: str) -> tuple[str, str]:
             "on a GPU, LoRA on every layer: the encoder adapts too, at a small adapter's cost"
         )
     return "decoder", (
-        "on a CPU, a cached-encoder method (about 9x faster a step than LoRA on every layer "
+        "on a CPU, a cached-encoder method (about 10x faster a step than LoRA on every layer "
         "here, perf/RESULTS.md); the held-out experiment's best recipe (run F), and the one "
         "that writes the most trained names in the methods experiment; --method lora "
         "trains every layer"
