@@ -2,6 +2,7 @@
 
     python experiments/methods.py [--out experiments/out-methods] [--data DIR --general DIR]
         [--model bundled:tiny.en] [--steps 300] [--kinds lora,lora-decoder,...] [--export]
+        [--versus OTHER_OUT]
 
 1. The data: with `--data` and `--general`, spoken datasets that have train, validation
    and test_heldout splits (experiments/lora_heldout.py makes them); otherwise the
@@ -171,6 +172,27 @@ def _cell(result: Result, metric: str, digits: int = 3) -> str:
     return f"{m.value:.{digits}f} [{m.low:.{digits}f}, {m.high:.{digits}f}]"
 
 
+def versus(out: Path, other: Path, kinds: list[str]) -> str:
+    """Each kind trained in both OUT folders (two base models), paired on the same
+    developer test_heldout rows: the other's result minus this one's."""
+    from devspeech.benchmark.predict import read_predictions
+    from devspeech.benchmark.score import score_predictions
+
+    lines = ["", f"## {other} against {out}, paired on the same rows", "",
+             "| kind | keyword recall | code-aware WER |", "|---|---|---|"]  # fmt: skip
+    for kind in kinds:
+        found = [other / f"bench-run-{kind}-developer" / PREDICTIONS_FILE,
+                 out / f"bench-run-{kind}-developer" / PREDICTIONS_FILE]  # fmt: skip
+        if not all(path.is_file() for path in found):
+            continue
+        tuned = [line for path in reversed(found) for line in read_predictions(path)
+                 if Path(line.model).parent.name == f"run-{kind}"]  # fmt: skip
+        _, theirs = score_predictions(tuned, 1000, 0)
+        lines.append(f"| {kind} | {_paired(theirs, 'keyword_recall')} | "
+                     f"{_paired(theirs, 'code_wer')} |")  # fmt: skip
+    return "\n".join(lines) + "\n"
+
+
 def _share(value: float | None) -> str:
     return "—" if value is None else f"{value:.1%}"
 
@@ -192,6 +214,12 @@ def main() -> None:
     parser.add_argument("--kinds", default=",".join(KINDS))
     parser.add_argument("--export", action="store_true")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--versus",
+        type=Path,
+        default=None,
+        help="Another OUT (another --model): each kind both trained, paired.",
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     out: Path = args.out
@@ -226,6 +254,8 @@ def main() -> None:
             rows.append(("base", None, None, base, base_plain, None, None))
         rows.append((kind, record, timing, developer, plain, exported, kl))
     report = _render(args, rows, time.perf_counter() - started)
+    if args.versus is not None:
+        report += versus(out, args.versus, [row[0] for row in rows[1:]])
     (out / "report.md").write_text(report, encoding="utf-8")
     print(report)
 

@@ -10,7 +10,6 @@ from devspeech.cli import comma_list
 from devspeech.finetune.methods import (
     AUTO,
     METHOD_HELP,
-    check_method_name,
     choose_method,
     get_method,
     learning_rates_help,
@@ -153,7 +152,6 @@ def finetune(settings, **flags) -> None:  # type: ignore[no-untyped-def]
     method, why = flags["method"], ""
     if method == AUTO:  # said once the run is done: a refused run stays one line
         method, why = choose_method(flags["device"])
-    check_method_name(method)
     options = FinetuneOptions(
         model=flags["model"], data=flags["data"], method=method, rank=flags["rank"],
         alpha=flags["alpha"], dropout=flags["dropout"],

@@ -92,15 +92,12 @@ def check_base(spec: ModelSpec) -> None:
 def apply_adapter(model: Any, spec: ModelSpec) -> Any:
     """`model` (the base that `spec.base` names) wrapped with the adapter at `spec.location`;
     a base of other shapes, or other weights than the recorded ones, is one clear error."""
-    from devspeech.benchmark.models.bottleneck import is_bottleneck_folder, load_adapters
-    from devspeech.benchmark.models.soft_prompt import is_soft_prompt_folder, load_soft_prompt
+    from devspeech.benchmark.models.own_adapters import own_format
 
     check_base(spec)
-    folder = Path(spec.location)
-    if is_bottleneck_folder(folder):
-        return load_adapters(model, folder)
-    if is_soft_prompt_folder(folder):
-        return load_soft_prompt(model, folder)
+    own = own_format(Path(spec.location))
+    if own is not None:
+        return own.load(model, Path(spec.location))
     from peft import PeftModel
 
     try:

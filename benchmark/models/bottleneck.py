@@ -42,10 +42,6 @@ class BottleneckConfig:
         return read_fields(folder / CONFIG_FILE, cls, "a bottleneck adapter config", hint)
 
 
-def is_bottleneck_folder(folder: Path) -> bool:
-    return (folder / CONFIG_FILE).is_file()
-
-
 @cache
 def _modules() -> tuple[type, type]:
     import torch

@@ -51,10 +51,6 @@ class SoftPromptConfig:
         return read_fields(folder / CONFIG_FILE, cls, "a soft prompt config", hint)
 
 
-def is_soft_prompt_folder(folder: Path) -> bool:
-    return (folder / CONFIG_FILE).is_file()
-
-
 @cache
 def _embedding_class() -> type:
     import torch

@@ -19,10 +19,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from devspeech.benchmark.models.bottleneck import BottleneckConfig, is_bottleneck_folder
 from devspeech.benchmark.models.bundled import BUNDLED
 from devspeech.benchmark.models.onnx import is_onnx_folder
-from devspeech.benchmark.models.soft_prompt import SoftPromptConfig, is_soft_prompt_folder
+from devspeech.benchmark.models.own_adapters import FORMATS, own_format
 from devspeech.cache import cache_root, cached_folder
 from devspeech.errors import InputError
 
@@ -81,9 +80,9 @@ def parse_spec(text: str) -> ModelSpec:
             if not base:
                 raise _unknown(text, "its adapter_config.json names no base model")
             return ModelSpec(text, "adapter", str(path.resolve()), parse_spec(base))
-        if is_bottleneck_folder(path) or is_soft_prompt_folder(path):
-            base = (BottleneckConfig if is_bottleneck_folder(path) else SoftPromptConfig).read(path)
-            return ModelSpec(text, "adapter", str(path.resolve()), parse_spec(base.base))
+        own = own_format(path)
+        if own is not None:
+            return ModelSpec(text, "adapter", str(path.resolve()), parse_spec(own.base_of(path)))
         if (path / "model.bin").is_file():
             return ModelSpec(text, "ctranslate2", str(path.resolve()))
         if is_onnx_folder(path):
@@ -96,7 +95,7 @@ def parse_spec(text: str) -> ModelSpec:
         raise _unknown(
             text,
             "the folder holds no config.json, model.bin, encoder.onnx, adapter_config.json, "
-            "bottleneck.json or soft_prompt.json",
+            + " or ".join(f.config_file for f in FORMATS),
         )
     if path.exists():
         raise _unknown(text, "it is a file, not a model folder")
